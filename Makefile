@@ -1,0 +1,95 @@
+# Makefile for clsmtpc and clsmtpd.
+#   make            build build/clsmtpc (and the core library, unit tests)
+#   make check      build, then run every unit and integration test; the last
+#                   line is "N passed, N failed"
+#   make asan       the same tests on an ASan+UBSan build in build/asan
+#   make demo       install dependencies, build, send a mail through a
+#                   throwaway submission server on loopback and show it
+# Sources are found by wildcard: a new file in src/core is part of libcore.
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := openssl libgsasl libidn2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -D_GNU_SOURCE \
+            -Isrc/core $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS)
+ifeq ($(SANITIZE),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+CORE_SRC   := $(sort $(wildcard src/core/*.c))
+CLIENT_SRC := $(sort $(wildcard src/client/*.c))
+SERVER_SRC := $(sort $(wildcard src/server/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+
+CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+LIBCORE    := $(BUILD)/libclsmtp-core.a
+
+PROGRAMS := $(BUILD)/clsmtpc
+ifneq ($(SERVER_SRC),)
+PROGRAMS += $(BUILD)/clsmtpd
+endif
+
+.PHONY: all check unit asan demo deps bench clean format lint
+all: $(PROGRAMS) $(UNIT_BIN) $(HELPER_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBCORE): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/clsmtpc: $(CLIENT_OBJ) $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIBCORE) $(LDLIBS)
+
+$(BUILD)/clsmtpd: $(SERVER_OBJ) $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJ) $(LIBCORE) $(LDLIBS)
+
+# A unit test may use client modules (option parsing, password file): it is
+# linked with every client object except the one holding main().
+CLIENT_LIB_OBJ := $(filter-out $(BUILD)/obj/src/client/main.o,$(CLIENT_OBJ))
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(CLIENT_LIB_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -Isrc/client $(LDFLAGS) -o $@ $< $(CLIENT_LIB_OBJ) $(LIBCORE) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/helpers/%.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBCORE) $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run-tests.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 CFLAGS="-O1 -g" check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bench/run.sh
+
+format:
+	clang-format -i $(CORE_SRC) $(CLIENT_SRC) $(SERVER_SRC) src/*/*.h $(UNIT_SRC) tests/unit/*.h
+
+clean:
+	rm -rf build
+
+-include $(CORE_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(SERVER_OBJ:.o=.d)

@@ -1,0 +1,307 @@
+/*
+ * options.c - parse clsmtpc's command line with getopt_long (see options.h).
+ * Only syntax is checked here; what the values mean (addresses, secrets)
+ * is checked by main.c with the core's validators.
+ */
+#include <stdio.h>
+
+#include "options.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+enum {
+	OPT_TRUST = 256,
+	OPT_FPR,
+	OPT_CERTCHECK,
+	OPT_PWEVAL,
+	OPT_TIMEOUT,
+	OPT_DOMAIN,
+	OPT_TLS,
+	OPT_STARTTLS,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_PASSWORD,
+};
+
+static const struct option options_long[] = {
+    {"port", required_argument, NULL, 'P'},
+    {"host", required_argument, NULL, 'M'},
+    {"user", required_argument, NULL, 'U'},
+    {"auth", optional_argument, NULL, 'A'},
+    {"password", required_argument, NULL, 'r'},
+    {"passfile", required_argument, NULL, 'p'},
+    {"passwordeval", required_argument, NULL, OPT_PWEVAL},
+    {"from", required_argument, NULL, 'F'},
+    {"to", required_argument, NULL, 'T'},
+    {"subject", required_argument, NULL, 's'},
+    {"name", required_argument, NULL, 'N'},
+    {"tls-mode", required_argument, NULL, 'Z'},
+    {"tls", optional_argument, NULL, OPT_TLS},
+    {"tls-starttls", optional_argument, NULL, OPT_STARTTLS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"debug", no_argument, NULL, 'v'},
+    {"tls-trust-file", required_argument, NULL, OPT_TRUST},
+    {"tls-fingerprint", required_argument, NULL, OPT_FPR},
+    {"tls-certcheck", optional_argument, NULL, OPT_CERTCHECK},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"domain", required_argument, NULL, OPT_DOMAIN},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+void options_usage(FILE *f)
+{
+	fputs("Usage: clsmtpc [options] [body]\n"
+	      "Send one mail through a submission server (587 STARTTLS, 465 TLS) with AUTH.\n"
+	      "The body is the last argument, or standard input when absent or '-'.\n"
+	      "\n"
+	      "  -M, --host HOST          submission server\n"
+	      "  -P, --port PORT          port (default 587; 465 with -Z smtps)\n"
+	      "  -Z, --tls-mode MODE      smtps (implicit TLS), tls (STARTTLS required),\n"
+	      "                           none (no TLS; allows PLAIN/LOGIN in clear).\n"
+	      "                           Default: STARTTLS when offered.\n"
+	      "  -U, --user USER          user name for SMTP AUTH\n"
+	      "  -A, --auth MECH          auto, scram-sha-256, scram-sha-1, digest-md5,\n"
+	      "                           cram-md5, plain, login, xoauth2, oauthbearer, none\n"
+	      "  -p, --passfile FILE      password file: lines user:server:password (mode 600)\n"
+	      "      --passwordeval CMD   run CMD; its first output line is the password\n"
+	      "  -r, --password PASS      password on the command line (visible in ps!)\n"
+	      "  -F, --from ADDR          sender address\n"
+	      "  -N, --name 'Name <addr>' display name for From:; an <addr> replaces -F\n"
+	      "  -T, --to ADDR[,ADDR]     recipient (repeatable)\n"
+	      "  -s, --subject TEXT       subject (UTF-8 allowed)\n"
+	      "  -v, --verbose            print the session on stderr (secrets hidden);\n"
+	      "                           with no -T: show greeting and capabilities only\n"
+	      "      --tls-trust-file F   CA certificates to trust instead of the system's\n"
+	      "      --tls-fingerprint H  accept only the certificate with this SHA-256\n"
+	      "      --tls-certcheck=off  do not verify the certificate (dangerous)\n"
+	      "      --timeout SECONDS    for connect and every reply (default: RFC 5321's)\n"
+	      "      --domain NAME        name to send in EHLO (default: this host's FQDN)\n"
+	      "  -4, -6                   use IPv4 / IPv6 only\n"
+	      "      --help, --version\n"
+	      "\n"
+	      "Exit status (sysexits): 0 sent, 64 usage, 65 bad data, 68 unknown host,\n"
+	      "69 refused (5xx, TLS or AUTH unavailable), 74 I/O, 75 temporary (4xx,\n"
+	      "timeout: retry later), 76 protocol, 77 authentication, 78 configuration.\n",
+	      f);
+}
+
+static int options_on_off(const char *v, int dflt, int *out)
+{
+	if (v == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	if (strcasecmp(v, "on") == 0) {
+		*out = 1;
+		return 0;
+	}
+	if (strcasecmp(v, "off") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return -1;
+}
+
+struct options_split_ctx {
+	struct client_opts *o;
+	char *p; /* next free byte of o->rcpt_storage */
+	struct cl_err *err;
+};
+
+/* addr_split_list's pieces are temporary: keep our own copy of each. */
+static int options_add_rcpt(void *arg, const char *addr)
+{
+	struct options_split_ctx *c = arg;
+	size_t l = strlen(addr);
+
+	if (c->o->nrcpt == OPT_RCPT_MAX)
+		return err_set(c->err, CL_EUSAGE, "too many recipients (at most %d)", OPT_RCPT_MAX);
+	memcpy(c->p, addr, l + 1);
+	c->o->rcpts[c->o->nrcpt++] = c->p;
+	c->p += l + 1;
+	return 0;
+}
+
+/* Split every -T list. Each piece is shorter than its list, and a comma
+ * becomes a NUL, so the lists' total size bounds the storage. */
+static int options_split_rcpts(struct client_opts *o, char **lists, size_t n, struct cl_err *err)
+{
+	struct options_split_ctx c;
+	size_t total = 0, i;
+
+	for (i = 0; i < n; i++)
+		total += strlen(lists[i]) + 1;
+	o->rcpt_storage = malloc(total);
+	if (o->rcpt_storage == NULL)
+		return err_set(err, CL_ESOFTWARE, "out of memory");
+	c.o = o;
+	c.p = o->rcpt_storage;
+	c.err = err;
+	err->cls = CL_OK;
+	for (i = 0; i < n; i++)
+		if (addr_split_list(lists[i], options_add_rcpt, &c) < 0)
+			return err->cls != CL_OK ? -1
+						 : err_set(err, CL_EDATA, "bad recipient list '%s'",
+							   lists[i]);
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *err)
+{
+	char *to_lists[OPT_RCPT_MAX];
+	size_t nto = 0;
+	int tls = -1, starttls = -1, c, v;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->certcheck = 1;
+	o->family = AF_UNSPEC;
+	o->tls_mode = SMTP_TLS_AUTO;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":P:M:U:A:r:p:F:T:s:N:Z:v46h", options_long, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'P':
+			o->port = optarg;
+			break;
+		case 'M':
+			o->host = optarg;
+			break;
+		case 'U':
+			o->user = optarg;
+			break;
+		case 'A':
+			if (optarg == NULL || strcasecmp(optarg, "on") == 0)
+				o->auth = "auto";
+			else if (strcasecmp(optarg, "off") == 0)
+				o->auth = "none";
+			else
+				o->auth = optarg;
+			break;
+		case 'r':
+			o->password = optarg;
+			break;
+		case 'p':
+			o->passfile = optarg;
+			break;
+		case OPT_PWEVAL:
+			o->passwordeval = optarg;
+			break;
+		case 'F':
+			o->from = optarg;
+			break;
+		case 'T':
+			if (nto == OPT_RCPT_MAX)
+				return err_set(err, CL_EUSAGE, "too many -T options");
+			to_lists[nto++] = optarg;
+			break;
+		case 's':
+			o->subject = optarg;
+			break;
+		case 'N':
+			o->name = optarg;
+			break;
+		case 'Z':
+			o->tls_mode_set = 1;
+			if (strcasecmp(optarg, "smtps") == 0 || strcasecmp(optarg, "ssl") == 0)
+				o->tls_mode = SMTP_TLS_SMTPS;
+			else if (strcasecmp(optarg, "tls") == 0 ||
+				 strcasecmp(optarg, "starttls") == 0)
+				o->tls_mode = SMTP_TLS_STARTTLS;
+			else if (strcasecmp(optarg, "none") == 0)
+				o->tls_mode = SMTP_TLS_NONE;
+			else
+				return err_set(err, CL_EUSAGE,
+					       "-Z wants smtps, tls or none, not '%s'", optarg);
+			break;
+		case OPT_TLS:
+			if (options_on_off(optarg, 1, &tls) < 0)
+				return err_set(err, CL_EUSAGE, "--tls wants on or off");
+			break;
+		case OPT_STARTTLS:
+			if (options_on_off(optarg, 1, &starttls) < 0)
+				return err_set(err, CL_EUSAGE, "--tls-starttls wants on or off");
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case OPT_TRUST:
+			o->trust_file = optarg;
+			break;
+		case OPT_FPR:
+			o->fingerprint = optarg;
+			break;
+		case OPT_CERTCHECK:
+			if (options_on_off(optarg, 1, &v) < 0)
+				return err_set(err, CL_EUSAGE, "--tls-certcheck wants on or off");
+			o->certcheck = v;
+			break;
+		case OPT_TIMEOUT:
+			if (strcasecmp(optarg, "off") == 0) {
+				o->timeout_s = 0;
+				break;
+			}
+			o->timeout_s = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o->timeout_s <= 0 ||
+			    o->timeout_s > 86400)
+				return err_set(err, CL_EUSAGE,
+					       "--timeout wants a number of seconds (1-86400)");
+			break;
+		case OPT_DOMAIN:
+			o->domain = optarg;
+			break;
+		case '4':
+			o->family = AF_INET;
+			break;
+		case '6':
+			o->family = AF_INET6;
+			break;
+		case 'h':
+		case OPT_HELP:
+			o->show_help = 1;
+			break;
+		case OPT_VERSION:
+			o->show_version = 1;
+			break;
+		case ':':
+			return err_set(err, CL_EUSAGE, "option %s needs an argument",
+				       argv[optind - 1]);
+		default:
+			return err_set(err, CL_EUSAGE, "unknown option %s (see --help)",
+				       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		o->body_arg = argv[optind++];
+	if (optind < argc)
+		return err_set(err, CL_EUSAGE,
+			       "unexpected argument '%s': the body must be the last and only "
+			       "argument (quote it)",
+			       argv[optind]);
+	/* msmtp's pair of switches maps onto -Z. */
+	if (tls == 0) {
+		o->tls_mode = SMTP_TLS_NONE;
+		o->tls_mode_set = 1;
+	} else if (tls == 1) {
+		o->tls_mode = starttls == 0 ? SMTP_TLS_SMTPS : SMTP_TLS_STARTTLS;
+		o->tls_mode_set = 1;
+	}
+	if (nto && options_split_rcpts(o, to_lists, nto, err) < 0)
+		return -1;
+	return 0;
+}
+
+void options_free(struct client_opts *o)
+{
+	free(o->rcpt_storage);
+	o->rcpt_storage = NULL;
+}

@@ -1,0 +1,48 @@
+/*
+ * options.h - clsmtpc's command line: the original tool's short options
+ * (-P -M -U -A -r -p -F -T -s -N -Z -v, body last) and GNU long options
+ * named as msmtp names them where the feature is the same.
+ */
+#ifndef CLSMTPC_OPTIONS_H
+#define CLSMTPC_OPTIONS_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "smtp_client.h"
+
+#define OPT_RCPT_MAX 1000
+
+struct client_opts {
+	const char *host;
+	const char *port;        /* NULL: 587, or 465 with -Z smtps */
+	const char *user;
+	const char *auth;        /* "auto" default when a user is given */
+	char *password;          /* -r: points into argv, wiped after copy */
+	const char *passfile;    /* -p */
+	const char *passwordeval;
+	const char *from;        /* -F */
+	const char *name;        /* -N "Name <addr>" */
+	const char *subject;     /* -s */
+	const char *rcpts[OPT_RCPT_MAX];
+	size_t nrcpt;
+	char *rcpt_storage;      /* the -T lists split, one allocation */
+	int tls_mode_set;
+	enum smtp_tls_mode tls_mode;
+	int verbose;
+	const char *trust_file;
+	const char *fingerprint;
+	int certcheck;
+	int timeout_s;           /* 0: RFC 5321 defaults */
+	const char *domain;      /* EHLO argument */
+	int family;
+	const char *body_arg;    /* last argument, or NULL / "-" for stdin */
+	int show_help, show_version;
+};
+
+/* Parse argv into o. Usage errors: CL_EUSAGE with a message. */
+int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *err);
+void options_free(struct client_opts *o);
+void options_usage(FILE *f);
+
+#endif

@@ -1,0 +1,222 @@
+/*
+ * hdr.c - header field writer (see hdr.h). A field is built from tokens,
+ * each preceded by whitespace that becomes CRLF+SP (a fold) when the token
+ * would pass the column limit; unfolding (RFC 5322 2.2.3) removes only the
+ * CRLF, so the text is unchanged. Encoded-words follow RFC 2047 2 and 5.
+ */
+#include "hdr.h"
+
+#include <string.h>
+
+#include "b64.h"
+#include "utf8.h"
+
+/* "=?UTF-8?B?" + "?=" around the base64 text of an encoded-word. */
+#define HDR_EW_PREFIX   "=?UTF-8?B?"
+#define HDR_EW_OVERHEAD 12
+
+static void hdr_emit(struct hdr *h, const char *p, size_t n)
+{
+	if (h->failed)
+		return;
+	if (buf_add(h->out, p, n) < 0)
+		h->failed = 1;
+	h->col += n;
+}
+
+static void hdr_fold(struct hdr *h)
+{
+	if (h->failed)
+		return;
+	if (buf_add(h->out, "\r\n", 2) < 0)
+		h->failed = 1;
+	h->col = 0;
+	h->has_token = 0;
+	h->has_ew = 0;
+}
+
+void hdr_begin(struct hdr *h, struct buf *out, const char *name)
+{
+	h->out = out;
+	h->start = out->len;
+	h->col = 0;
+	h->has_token = 0;
+	h->has_ew = 0;
+	h->failed = 0;
+	hdr_emit(h, name, strlen(name));
+	hdr_emit(h, ":", 1);
+}
+
+void hdr_token(struct hdr *h, const char *tok, size_t len)
+{
+	size_t limit = h->has_ew ? HDR_EW_LINE : HDR_FOLD_COL;
+
+	if (h->has_token && h->col + 1 + len > limit)
+		hdr_fold(h);
+	hdr_emit(h, " ", 1);
+	hdr_emit(h, tok, len);
+	h->has_token = 1;
+}
+
+void hdr_words(struct hdr *h, const char *s, size_t len)
+{
+	size_t avail, raw, k, start;
+
+	while (len > 0 && !h->failed) {
+		avail = h->col + 1 < HDR_EW_LINE ? HDR_EW_LINE - h->col - 1 : 0;
+		if (avail > HDR_EW_MAX)
+			avail = HDR_EW_MAX;
+		/* Whole base64 quanta only: padding inside a word is legal, but
+		 * a full quantum carries more text in the same room. */
+		raw = avail >= HDR_EW_OVERHEAD + 4 ? 3 * ((avail - HDR_EW_OVERHEAD) / 4) : 0;
+		k = utf8_prefix_len(s, len, raw);
+		if (k == 0) {
+			/* After a fold 45 octets fit: always a whole character. */
+			hdr_fold(h);
+			continue;
+		}
+		hdr_emit(h, " " HDR_EW_PREFIX, 1 + strlen(HDR_EW_PREFIX));
+		start = h->out->len;
+		if (!h->failed && b64_encode(s, k, h->out) < 0)
+			h->failed = 1;
+		h->col += h->out->len - start;
+		hdr_emit(h, "?=", 2);
+		h->has_token = 1;
+		h->has_ew = 1;
+		s += k;
+		len -= k;
+	}
+}
+
+/* The longest run of whitespace or of non-whitespace in s. */
+static size_t hdr_longest_run(const char *s, size_t len)
+{
+	size_t i, run = 0, best = 0;
+	int ws, prev = -1;
+
+	for (i = 0; i < len; i++) {
+		ws = s[i] == ' ' || s[i] == '\t';
+		run = ws == prev ? run + 1 : 1;
+		prev = ws;
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
+static int hdr_has_ctl_or_8bit(const char *s, size_t len)
+{
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c >= 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+int hdr_text_needs_encoding(const char *s, size_t len)
+{
+	/* "=?" in plain text could be decoded as an encoded-word by a reader. */
+	return hdr_has_ctl_or_8bit(s, len) || memmem(s, len, "=?", 2) != NULL ||
+	       hdr_longest_run(s, len) > HDR_WORD_MAX;
+}
+
+void hdr_text(struct hdr *h, const char *s, size_t len)
+{
+	size_t i = 0, j;
+
+	if (hdr_text_needs_encoding(s, len)) {
+		hdr_words(h, s, len);
+		return;
+	}
+	if (len == 0)
+		return;
+	hdr_emit(h, " ", 1);
+	/* Units of whitespace then a word; a fold goes before the whitespace,
+	 * never before a unit of whitespace alone (no blank continuation). */
+	while (i < len) {
+		j = i;
+		while (j < len && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		while (j < len && s[j] != ' ' && s[j] != '\t')
+			j++;
+		if (h->has_token && i > 0 && (s[i] == ' ' || s[i] == '\t') &&
+		    (s[j - 1] != ' ' && s[j - 1] != '\t') && h->col + (j - i) > HDR_FOLD_COL)
+			hdr_fold(h);
+		hdr_emit(h, s + i, j - i);
+		h->has_token = 1;
+		i = j;
+	}
+}
+
+static int hdr_is_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* 1 if s is atoms separated by single spaces (RFC 5322 3.2.3, 3.2.5). */
+static int hdr_is_atoms(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || s[0] == ' ' || s[len - 1] == ' ')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == ' ') {
+			if (s[i + 1] == ' ')
+				return 0;
+		} else if (!hdr_is_atext((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+void hdr_phrase(struct hdr *h, const char *s, size_t len)
+{
+	struct buf q = BUF_INIT(2 * HDR_WORD_MAX);
+	size_t i, j;
+
+	if (len == 0)
+		return;
+	if (hdr_has_ctl_or_8bit(s, len) || memmem(s, len, "=?", 2) != NULL ||
+	    hdr_longest_run(s, len) > HDR_WORD_MAX) {
+		hdr_words(h, s, len);
+		return;
+	}
+	if (hdr_is_atoms(s, len)) {
+		for (i = 0; i < len; i = j + 1) {
+			for (j = i; j < len && s[j] != ' '; j++)
+				;
+			hdr_token(h, s + i, j - i);
+		}
+		return;
+	}
+	/* A quoted string (RFC 5322 3.2.4): '\' and '"' escaped. */
+	buf_addc(&q, '"');
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			buf_addc(&q, '\\');
+		buf_addc(&q, s[i]);
+	}
+	if (buf_addc(&q, '"') < 0 || q.len > HDR_WORD_MAX)
+		hdr_words(h, s, len);
+	else
+		hdr_token(h, q.data, q.len);
+	buf_free(&q);
+}
+
+int hdr_end(struct hdr *h)
+{
+	hdr_emit(h, "\r\n", 2);
+	if (h->failed) {
+		buf_truncate(h->out, h->start);
+		return -1;
+	}
+	return 0;
+}
