@@ -157,9 +157,10 @@ class Bench:
                            "--mail-rcpt", RCPT, "--upload-file", msgfile], None, {}
         raise ValueError(tool)
 
-    def run_one(self, tool, scen, mode, i):
+    def run_one(self, tool, scen, mode, i, port=None):
         """One send; returns a dict with wall ms, cpu ms, exit status, subject."""
-        port = self.proxies[scen][1] if mode == "rtt" else self.ports[scen]
+        if port is None:
+            port = self.proxies[scen][1] if mode == "rtt" else self.ports[scen]
         subject = "clsmtpc-bench %s %s %s %d %s" % (tool, scen, mode, i, self.nonce)
         argv, stdin_file, extra = self.command(tool, scen, port, subject)
         e = dict(os.environ)
@@ -198,6 +199,27 @@ class Bench:
                 p.kill()
                 _, err = p.communicate()
             self.proxy_stats[scen] = err.strip().splitlines()[-1] if err.strip() else ""
+
+    # --- flights ---------------------------------------------------------
+    def trace_one(self, tool, scen):
+        """One send through a fresh proxy that logs every read (-x): the
+        sequence of flights, i.e. where the client waited for the server."""
+        p = subprocess.Popen([self.args.proxy, "-t", "127.0.0.1:%d" % self.ports[scen],
+                              "-d", "%g" % (self.rtt_ms / 2), "-L", "120", "-x"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        port = int(p.stdout.readline())
+        r = self.run_one(tool, scen, "trace", 0, port=port)
+        # The proxy may still be forwarding the last close: let it finish.
+        time.sleep(self.rtt_ms / 1e3)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=5)
+        events = []
+        for line in err.splitlines():
+            m = re.match(r"delayproxy:\s+([\d.]+) ms (c>s|s>c) (\d+) bytes", line)
+            if m:
+                events.append((float(m.group(1)), m.group(2), int(m.group(3))))
+        r["flights"] = flights(events, self.rtt_ms)
+        return r
 
     # --- delivery check --------------------------------------------------
     def delivered_subjects(self):
@@ -251,8 +273,34 @@ class Bench:
                                       % (tool, scen, mode, i, r["rc"], r["wall_ms"], r["cpu_ms"]))
         finally:
             self.stop_proxies()
+        for scen, _, _, _ in SCENARIOS:
+            for tool in tools:
+                results.append(self.trace_one(tool, scen))
         self.check_delivery(results)
         return tools, notes, results
+
+
+def flights(events, rtt_ms):
+    """Group the proxy's reads into flights (runs of one direction) and count
+    the client's waits: the server's first flight (greeting) is half a round
+    trip, and every client flight answered by a server flight is one more. The
+    client's last flight (close_notify after the 221) waits for nothing."""
+    groups = []
+    for t, d, n in events:
+        if groups and groups[-1]["dir"] == d:
+            groups[-1]["sizes"].append(n)
+        else:
+            groups.append({"dir": d, "t": t, "sizes": [n]})
+    rt = 0.0
+    for k, g in enumerate(groups):
+        if g["dir"] == "s>c":
+            rt += 0.5 if k == 0 else 1.0
+    # Writes beyond the first in a client flight: each would wait for an ACK
+    # under Nagle's algorithm on a real path (the proxy ACKs locally).
+    split = sum(len(g["sizes"]) - 1 for g in groups if g["dir"] == "c>s")
+    pattern = " ".join(("C" if g["dir"] == "c>s" else "S") + "(" + "+".join(map(str, g["sizes"])) + ")"
+                       for g in groups)
+    return {"rt": rt, "split": split, "pattern": pattern}
 
 
 def summarise(tools, results, rtt_ms):
@@ -272,7 +320,10 @@ def summarise(tools, results, rtt_ms):
             if ok_di:
                 row["cpu_ms"] = statistics.median(r["cpu_ms"] for r in ok_di)
                 row["direct_ms"] = statistics.median(r["wall_ms"] for r in ok_di)
-            bad = [r for r in rt + di if not r["delivered"]]
+            tr = [r for r in results if r["tool"] == tool and r["scen"] == scen and r["mode"] == "trace"]
+            if tr and tr[0]["delivered"]:
+                row["flights"] = tr[0]["flights"]
+            bad = [r for r in rt + di + tr if not r["delivered"]]
             if bad:
                 b = bad[0]
                 try:
@@ -339,6 +390,19 @@ def detail_table(tools, rows, rtt_ms):
     return lines
 
 
+def flights_table(tools, rows):
+    head = ["client", "scenario", "round trips counted", "writes split off a flight",
+            "flights (C client, S server; bytes per read)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for tool in tools:
+        for scen, title, _, _ in SCENARIOS:
+            f = rows[(tool, scen)].get("flights")
+            lines.append("| " + " | ".join([
+                tool, title, fmt(f["rt"]) if f else "-", str(f["split"]) if f else "-",
+                "`%s`" % f["pattern"] if f else "-"]) + " |")
+    return lines
+
+
 def machine():
     cpu = "?"
     try:
@@ -389,12 +453,15 @@ def main():
 
     main_table = table(tools, rows)
     details = detail_table(tools, rows, args.rtt)
+    flight_lines = flights_table(tools, rows)
     print()
     print("Round trips per message through a %g ms RTT path (median of %d), CPU per message"
           " without the proxy (median, user+sys):" % (args.rtt, args.runs))
     print("\n".join(main_table))
     print()
     print("\n".join(details))
+    print()
+    print("\n".join(flight_lines))
     failures = [(k, r["failure"]) for k, r in rows.items() if "failure" in r]
     for (tool, scen), f in failures:
         print("bench: FAILED %s %s: %s" % (tool, scen, f))
@@ -422,6 +489,7 @@ def main():
             "VERSIONS": "\n".join(versions),
             "TABLE": "\n".join(main_table),
             "DETAILS": "\n".join(details),
+            "FLIGHTS": "\n".join(flight_lines),
             "NOTES": "\n".join("- " + n for n in notes + ["FAILED %s %s: %s" % (t, s, f)
                                                           for (t, s), f in failures]) or "- none",
             "CALIBRATION": calibration_text(cal, b.proxy_stats),
