@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,9 @@ int main(int argc, char **argv)
 	int r;
 
 	err_clear(&err);
+	/* A server that closes early must give an error, not kill us
+	 * (OpenSSL writes with write(2), not send(MSG_NOSIGNAL)). */
+	signal(SIGPIPE, SIG_IGN);
 	if (options_parse(argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "clsmtpc: %s\n", err.msg);
 		options_free(&o);

@@ -24,13 +24,13 @@
 
 /* Largest chunk read at once, and the most we buffer unconsumed. */
 #define CONN_READ_CHUNK 16384
-#define CONN_INBUF_MAX (256 * 1024)
+#define CONN_INBUF_MAX  (256 * 1024)
 
 struct conn {
 	int fd;
 	struct tls_session *tls;
-	struct buf in;  /* received, not yet consumed */
-	size_t in_off;  /* consumed prefix of in */
+	struct buf in; /* received, not yet consumed */
+	size_t in_off; /* consumed prefix of in */
 	char peer[INET6_ADDRSTRLEN + 16];
 };
 
@@ -92,7 +92,7 @@ static int conn_connect_one(int fd, const struct addrinfo *ai, int timeout_ms)
 }
 
 static int conn_resolve(const char *host, const char *port, int family, struct addrinfo **res,
-			struct cl_err *err)
+                        struct cl_err *err)
 {
 	struct addrinfo hints;
 	char *ascii = NULL;
@@ -104,8 +104,9 @@ static int conn_resolve(const char *host, const char *port, int family, struct a
 			/* RFC 5890: a U-label goes on the wire as an A-label. */
 			r = idn2_to_ascii_8z(host, &ascii, IDN2_NONTRANSITIONAL);
 			if (r != IDN2_OK)
-				return err_set(err, CL_EUSAGE, "host name %s is not a valid IDN: %s",
-					       host, idn2_strerror(r));
+				return err_set(err, CL_EUSAGE,
+				               "host name %s is not a valid IDN: %s", host,
+				               idn2_strerror(r));
 			name = ascii;
 			break;
 		}
@@ -126,7 +127,7 @@ static int conn_resolve(const char *host, const char *port, int family, struct a
 }
 
 int conn_open(struct conn **out, const char *host, const char *port, const struct conn_opts *o,
-	      struct cl_err *err)
+              struct cl_err *err)
 {
 	struct addrinfo *res, *ai;
 	char peer[sizeof(((struct conn *)0)->peer)] = "";
@@ -136,7 +137,7 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
 		return -1;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    ai->ai_protocol);
+		            ai->ai_protocol);
 		if (fd < 0) {
 			last_errno = errno;
 			continue;
@@ -151,9 +152,9 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
 	freeaddrinfo(res);
 	if (fd < 0)
 		return err_set(err, CL_ETEMP, "connect: cannot connect to %s port %s%s%s: %s", host,
-			       port, peer[0] ? " (last tried " : "", peer[0] ? peer : "",
-			       last_errno == ETIMEDOUT ? "timed out (filtered? see --doctor)"
-						       : strerror(last_errno));
+		               port, peer[0] ? " (last tried " : "", peer[0] ? peer : "",
+		               last_errno == ETIMEDOUT ? "timed out (filtered? see --doctor)"
+		                                       : strerror(last_errno));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	*out = conn_alloc(fd);
 	if (*out == NULL) {
@@ -184,8 +185,22 @@ size_t conn_pending(const struct conn *c)
 	return c->in.len - c->in_off + (c->tls ? tls_session_pending(c->tls) : 0);
 }
 
+/* Ask for an immediate ACK of what we just read. A server that writes its
+ * TLS session tickets and its greeting as two small segments with Nagle on
+ * would otherwise wait for our delayed ACK (40 ms on Linux) before sending
+ * the greeting. Linux leaves quick-ACK mode by itself, hence after each read. */
+static void conn_quickack(int fd)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)fd;
+#endif
+}
+
 int conn_start_tls(struct conn *c, struct tls_client_ctx *ctx, const char *host, int timeout_ms,
-		   size_t *discarded, struct cl_err *err)
+                   size_t *discarded, struct cl_err *err)
 {
 	/* RFC 3207 4.2 and CVE-2011-0411: nothing received before the
 	 * handshake may be read as coming from inside TLS. */
@@ -195,7 +210,10 @@ int conn_start_tls(struct conn *c, struct tls_client_ctx *ctx, const char *host,
 	c->in_off = 0;
 	if (c->tls)
 		return err_set(err, CL_ESOFTWARE, "TLS already active");
-	return tls_session_connect(&c->tls, ctx, c->fd, host, timeout_ms, err);
+	if (tls_session_connect(&c->tls, ctx, c->fd, host, timeout_ms, err) < 0)
+		return -1;
+	conn_quickack(c->fd);
+	return 0;
 }
 
 /* Read more bytes into the buffer: >0 read, 0 EOF, -1 error. */
@@ -209,6 +227,7 @@ static long conn_fill(struct conn *c, int64_t deadline, struct cl_err *err)
 		buf_consume(&c->in, c->in_off);
 		c->in_off = 0;
 	}
+	conn_quickack(c->fd);
 	if (c->tls) {
 		int64_t left = deadline - timeout_now_ms();
 		n = tls_session_read(c->tls, tmp, sizeof(tmp), left > 0 ? (int)left : 0, err);
@@ -221,24 +240,23 @@ static long conn_fill(struct conn *c, int64_t deadline, struct cl_err *err)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				return err_set(err, CL_ETEMP, "read from %s failed: %s", c->peer,
-					       strerror(errno));
+				               strerror(errno));
 			}
 			r = timeout_wait_fd(c->fd, POLLIN, deadline);
 			if (r == 0)
 				return err_set(err, CL_ETEMP,
-					       "timed out waiting for the server's reply");
+				               "timed out waiting for the server's reply");
 			if (r < 0)
 				return err_set(err, CL_ETEMP, "poll failed: %s", strerror(errno));
 		}
 	}
 	if (n > 0 && buf_add(&c->in, tmp, (size_t)n) < 0)
 		n = err_set(err, CL_EPROTO, "the server sent more than %u bytes without a line end",
-			    (unsigned)CONN_INBUF_MAX);
+		            (unsigned)CONN_INBUF_MAX);
 	return n;
 }
 
-int conn_read_line(struct conn *c, struct buf *line, size_t max, int timeout_ms,
-		   struct cl_err *err)
+int conn_read_line(struct conn *c, struct buf *line, size_t max, int timeout_ms, struct cl_err *err)
 {
 	int64_t deadline = timeout_now_ms() + timeout_ms;
 	const char *start, *nl;
@@ -257,14 +275,14 @@ int conn_read_line(struct conn *c, struct buf *line, size_t max, int timeout_ms,
 				len--;
 			if (len > max)
 				return err_set(err, CL_EPROTO,
-					       "the server sent a line longer than %zu bytes", max);
+				               "the server sent a line longer than %zu bytes", max);
 			return buf_add(line, start, len) < 0
-				       ? err_set(err, CL_ESOFTWARE, "out of memory")
-				       : 1;
+			           ? err_set(err, CL_ESOFTWARE, "out of memory")
+			           : 1;
 		}
 		if (avail > max + 1)
-			return err_set(err, CL_EPROTO, "the server sent a line longer than %zu bytes",
-				       max);
+			return err_set(err, CL_EPROTO,
+			               "the server sent a line longer than %zu bytes", max);
 		n = conn_fill(c, deadline, err);
 		if (n < 0)
 			return -1;
@@ -296,14 +314,14 @@ int conn_write(struct conn *c, const void *p, size_t n, int timeout_ms, struct c
 					continue;
 				if (errno != EAGAIN && errno != EWOULDBLOCK)
 					return err_set(err, CL_ETEMP, "write to %s failed: %s",
-						       c->peer, strerror(errno));
+					               c->peer, strerror(errno));
 				r = timeout_wait_fd(c->fd, POLLOUT, deadline);
 				if (r == 0)
 					return err_set(err, CL_ETEMP,
-						       "timed out sending to the server");
+					               "timed out sending to the server");
 				if (r < 0)
 					return err_set(err, CL_ETEMP, "poll failed: %s",
-						       strerror(errno));
+					               strerror(errno));
 				continue;
 			}
 		}
