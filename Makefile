@@ -12,14 +12,15 @@ CC       ?= cc
 PKGS     := openssl libgsasl libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+OPTFLAGS ?= -O2 -g
+CFLAGS   ?=
+override CFLAGS += $(OPTFLAGS) -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -D_GNU_SOURCE \
             -Isrc/core $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS)
+override LDLIBS += $(PKG_LIBS)
 ifeq ($(SANITIZE),1)
-CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS  += -fsanitize=address,undefined
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 CORE_SRC   := $(sort $(wildcard src/core/*.c))
@@ -76,7 +77,7 @@ check: deps
 	@BUILD=$(BUILD) tests/run-tests.sh
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 CFLAGS="-O1 -g" check
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 OPTFLAGS="-O1 -g" check
 
 demo: deps
 	@$(MAKE) --no-print-directory all

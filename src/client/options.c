@@ -120,11 +120,19 @@ struct options_split_ctx {
 static int options_add_rcpt(void *arg, const char *addr)
 {
 	struct options_split_ctx *c = arg;
-	size_t l = strlen(addr);
+	struct buf name = BUF_INIT(1024), inner = BUF_INIT(1024);
+	size_t l;
 
 	if (c->o->nrcpt == OPT_RCPT_MAX)
 		return err_set(c->err, CL_EUSAGE, "too many recipients (at most %d)", OPT_RCPT_MAX);
+	/* "Name <addr>" as mail readers write it: the address is inside. */
+	if (strchr(addr, '<') && addr_parse_display(addr, &name, &inner, c->err) == 0 &&
+	    inner.len)
+		addr = buf_cstr(&inner);
+	l = strlen(addr);
 	memcpy(c->p, addr, l + 1);
+	buf_free(&name);
+	buf_free(&inner);
 	c->o->rcpts[c->o->nrcpt++] = c->p;
 	c->p += l + 1;
 	return 0;

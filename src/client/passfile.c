@@ -86,14 +86,13 @@ static int passfile_line(struct passfile_ctx *c, char *line, size_t len)
 static int passfile_scan(struct passfile_ctx *c, int fd, struct buf *line)
 {
 	char chunk[1024];
-	ssize_t got;
 	int r = 0;
 
 	for (;;) {
 		char *p, *nl;
 		size_t n;
+		ssize_t got = read(fd, chunk, sizeof(chunk));
 
-		got = read(fd, chunk, sizeof(chunk));
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {

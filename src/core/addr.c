@@ -353,9 +353,8 @@ int addr_split_list(const char *in, int (*cb)(void *arg, const char *addr), void
 				continue;
 		}
 		buf_reset(&one);
-		if (addr_add_trimmed(&one, in + start, i - start) < 0)
-			r = -1;
-		else if (one.len > 0 && cb(arg, buf_cstr(&one)) != 0)
+		if (addr_add_trimmed(&one, in + start, i - start) < 0 ||
+		    (one.len > 0 && cb(arg, buf_cstr(&one)) != 0))
 			r = -1;
 		start = i + 1;
 	}

@@ -1,13 +1,12 @@
 /*
- * sasl_client.c - SMTP AUTH client side (see sasl_client.h): the mechanism
- * choice, GNU SASL for the password mechanisms, sasl_oauth.c for the OAuth
- * ones. Each session owns its own Gsasl context (gsasl_init costs about a
- * microsecond): no global state, no init-once race, and the callback finds
- * the session through the context hook, which works even for the callbacks
- * gsasl makes inside gsasl_client_start(), before a session hook can be set.
+ * sasl_client.c - SMTP AUTH client side (see sasl_client.h): the mechanism choice, GNU SASL
+ * for the password mechanisms, sasl_oauth.c for OAuth. One Gsasl context per session (gsasl_init
+ * costs ~1 us): no global state, and the callback finds the session through the context hook,
+ * which works even inside gsasl_client_start(). Messages are written to follow "AUTH <mech>: ".
  */
 #include "sasl_client.h"
 
+#include <ctype.h>
 #include <gsasl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,7 @@
 
 /* Decoded server challenges: a DIGEST-MD5 challenge is a few hundred bytes
  * (RFC 2831 2.1.1 caps it at 2048); anything near this is hostile. */
-#define SASL_CHALLENGE_MAX (16u * 1024)
+#define SASL_CHALLENGE_MAX ((size_t)16 * 1024)
 /* RFC 9266: the tls-exporter channel binding is 32 bytes. */
 #define SASL_CB_EXPORTER_LEN 32
 
@@ -94,10 +93,12 @@ static const struct sasl_mech *sasl_mech_plus_of(const struct sasl_mech *m)
 /* Is name among the server's space-separated mechanisms (any case)? */
 static int sasl_offered(const char *offered, const char *name)
 {
-	size_t n = strlen(name), len;
+	size_t n = strlen(name);
 	const char *p = offered ? offered : "";
 
 	while (*p) {
+		size_t len;
+
 		while (*p == ' ' || *p == '\t')
 			p++;
 		len = strcspn(p, " \t");
@@ -122,8 +123,7 @@ static const char *sasl_offered_text(const char *offered, char *dst, size_t size
 		if (o > 0)
 			dst[o++] = ' ';
 		while (*p && *p != ' ' && *p != '\t' && o + 1 < size) {
-			char c = *p++;
-			dst[o++] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+			dst[o++] = (char)toupper((unsigned char)*p++);
 		}
 	}
 	dst[o] = '\0';
@@ -179,7 +179,6 @@ static const char *sasl_choose_auto(const struct sasl_choice_ctx *c, struct cl_e
 const char *sasl_choose(const char *wanted, const struct sasl_choice_ctx *c, struct cl_err *err)
 {
 	const struct sasl_mech *m, *plus;
-	char list[512];
 
 	if (wanted == NULL || strcasecmp(wanted, "auto") == 0)
 		return sasl_choose_auto(c, err);
@@ -196,6 +195,8 @@ const char *sasl_choose(const char *wanted, const struct sasl_choice_ctx *c, str
 	if (plus != NULL && c->have_cb && sasl_offered(c->offered, plus->name))
 		return plus->name;
 	if (!sasl_offered(c->offered, m->name)) {
+		char list[512];
+
 		sasl_offered_text(c->offered, list, sizeof(list));
 		err_set(err, CL_EUNAVAIL, "server does not offer AUTH %s (it offers: %s)", m->name,
 		        list[0] ? list : "no AUTH mechanism");
@@ -295,10 +296,10 @@ static int sasl_check_creds(const struct sasl_mech *m, const struct sasl_creds *
 	const char *bad = (m->flags & SASL_F_OAUTH) ? "\r\n\001" : "\r\n";
 	const char *what = (m->flags & SASL_F_OAUTH) ? "CR, LF or ^A" : "CR or LF";
 
-	if (c == NULL || c->user == NULL || c->user[0] == '\0')
-		return err_set(err, CL_ECONFIG, "AUTH %s needs a user name", m->name);
+	if (c->user == NULL || c->user[0] == '\0')
+		return err_set(err, CL_ECONFIG, "a user name is needed");
 	if (secret == NULL)
-		return err_set(err, CL_ECONFIG, "AUTH %s needs a %s", m->name,
+		return err_set(err, CL_ECONFIG, "a %s is needed",
 		               (m->flags & SASL_F_OAUTH) ? "token (or password)" : "password");
 	if (sasl_has_any(c->user, bad))
 		return err_set(err, CL_EDATA, "the user name contains %s; refused", what);
@@ -322,10 +323,43 @@ static int sasl_check_cb(const char *cb_b64, struct cl_err *err)
 	     raw.len == SASL_CB_EXPORTER_LEN;
 	buf_free(&raw);
 	if (cb_b64 == NULL)
-		return err_set(err, CL_EUNAVAIL, "SCRAM-*-PLUS needs the TLS channel binding");
+		return err_set(err, CL_EUNAVAIL,
+		               "the TLS channel binding (tls-exporter) is needed");
 	if (!ok)
 		return err_set(err, CL_ESOFTWARE,
 		               "the tls-exporter channel binding is not base64 of 32 bytes");
+	return 0;
+}
+
+/* The session's own copies of everything the mechanism will need. GNU SASL
+ * 2.2's non-PLUS SCRAM client fails outright when it is given a tls-exporter
+ * binding (instead of sending the "y" flag), so only -PLUS gets it. */
+static int sasl_client_copy(struct sasl_client *s, const struct sasl_creds *creds,
+                            const char *secret, const char *host, const char *cb)
+{
+	const char *authzid = creds->authzid && creds->authzid[0] ? creds->authzid : NULL;
+	int oauth = (s->mech->flags & SASL_F_OAUTH) != 0;
+
+	if (sasl_dup(&s->user, creds->user) < 0 || sasl_dup(&s->authzid, authzid) < 0 ||
+	    sasl_dup(oauth ? &s->token : &s->password, secret) < 0 ||
+	    sasl_dup(&s->host, host) < 0 ||
+	    sasl_dup(&s->cb, (s->mech->flags & SASL_F_PLUS) ? cb : NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static int sasl_client_gsasl_open(struct sasl_client *s, struct cl_err *err)
+{
+	int rc = gsasl_init(&s->ctx);
+
+	if (rc != GSASL_OK)
+		return err_set(err, CL_ESOFTWARE, "GNU SASL: %s", gsasl_strerror(rc));
+	gsasl_callback_set(s->ctx, sasl_gsasl_callback);
+	gsasl_callback_hook_set(s->ctx, s);
+	rc = gsasl_client_start(s->ctx, s->mech->name, &s->sess);
+	if (rc != GSASL_OK)
+		return err_set(err, CL_ESOFTWARE, "GNU SASL cannot start it: %s",
+		               gsasl_strerror(rc));
 	return 0;
 }
 
@@ -335,52 +369,32 @@ int sasl_client_start(struct sasl_client **out, const char *mech, const struct s
 	const struct sasl_mech *m = sasl_mech_find(mech);
 	struct sasl_client *s;
 	const char *secret;
-	int rc;
 
 	*out = NULL;
 	if (m == NULL)
 		return err_set(err, CL_EUSAGE, "unknown AUTH mechanism '%s'", mech ? mech : "");
+	if (creds == NULL)
+		return err_set(err, CL_ECONFIG, "a user name is needed");
 	/* OAuth: the token, or the password standing for it (as msmtp does). */
-	secret = NULL;
-	if (creds != NULL)
-		secret = (m->flags & SASL_F_OAUTH) && creds->token ? creds->token : creds->password;
+	secret = (m->flags & SASL_F_OAUTH) && creds->token ? creds->token : creds->password;
 	if (sasl_check_creds(m, creds, secret, host, err) < 0)
 		return -1;
 	if ((m->flags & SASL_F_PLUS) && sasl_check_cb(cb_exporter_b64, err) < 0)
 		return -1;
 	if (strcmp(m->name, "DIGEST-MD5") == 0 && (host == NULL || host[0] == '\0'))
-		return err_set(err, CL_ECONFIG, "AUTH DIGEST-MD5 needs the server's host name");
+		return err_set(err, CL_ECONFIG, "the server's host name is needed");
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return err_set(err, CL_ESOFTWARE, "out of memory");
 	s->mech = m;
-	/* GNU SASL 2.2's non-PLUS SCRAM client fails outright when it is given
-	 * a tls-exporter binding (instead of sending the "y" flag), so the
-	 * binding goes only to the -PLUS mechanisms. */
-	if (sasl_dup(&s->user, creds->user) < 0 ||
-	    sasl_dup(&s->authzid, creds->authzid && creds->authzid[0] ? creds->authzid : NULL) <
-	        0 ||
-	    sasl_dup((m->flags & SASL_F_OAUTH) ? &s->token : &s->password, secret) < 0 ||
-	    sasl_dup(&s->host, host) < 0 ||
-	    sasl_dup(&s->cb, (m->flags & SASL_F_PLUS) ? cb_exporter_b64 : NULL) < 0) {
+	if (sasl_client_copy(s, creds, secret, host, cb_exporter_b64) < 0) {
 		sasl_client_free(s);
 		return err_set(err, CL_ESOFTWARE, "out of memory");
 	}
-	if (!(m->flags & SASL_F_OAUTH)) {
-		rc = gsasl_init(&s->ctx);
-		if (rc != GSASL_OK) {
-			sasl_client_free(s);
-			return err_set(err, CL_ESOFTWARE, "GNU SASL: %s", gsasl_strerror(rc));
-		}
-		gsasl_callback_set(s->ctx, sasl_gsasl_callback);
-		gsasl_callback_hook_set(s->ctx, s);
-		rc = gsasl_client_start(s->ctx, m->name, &s->sess);
-		if (rc != GSASL_OK) {
-			sasl_client_free(s);
-			return err_set(err, CL_ESOFTWARE, "GNU SASL cannot start AUTH %s: %s",
-			               m->name, gsasl_strerror(rc));
-		}
+	if (!(m->flags & SASL_F_OAUTH) && sasl_client_gsasl_open(s, err) < 0) {
+		sasl_client_free(s);
+		return -1;
 	}
 	*out = s;
 	return 0;
@@ -402,38 +416,34 @@ static int sasl_gsasl_error(struct sasl_client *s, int rc, const char *in, size_
 	    (rc == GSASL_AUTHENTICATION_ERROR || rc == GSASL_MECHANISM_PARSE_ERROR)) {
 		/* RFC 5802 7: server-error = "e=" value, instead of the proof. */
 		if (inlen > 2 && in[0] == 'e' && in[1] == '=')
-			return err_set(err, CL_EAUTH, "AUTH %s rejected by the server: %.*s", name,
+			return err_set(err, CL_EAUTH, "rejected by the server: %.*s",
 			               (int)(inlen > 64 ? 64 : inlen), in);
-		return err_set(err, CL_EAUTH,
-		               "AUTH %s: server failed to prove it knows the password (%s)", name,
+		return err_set(err, CL_EAUTH, "server failed to prove it knows the password (%s)",
 		               strcmp(name, "DIGEST-MD5") == 0 ? "wrong rspauth"
 		                                               : "wrong server signature");
 	}
 	switch (rc) {
 	case GSASL_MECHANISM_PARSE_ERROR:
-		return err_set(err, CL_EPROTO, "AUTH %s: malformed server challenge", name);
+		return err_set(err, CL_EPROTO, "malformed server challenge");
 	case GSASL_AUTHENTICATION_ERROR:
 		/* SCRAM: the server's nonce does not extend ours; DIGEST-MD5:
 		 * it asks for a protection layer we do not do. */
-		return err_set(err, CL_EPROTO, "AUTH %s: unacceptable server challenge", name);
+		return err_set(err, CL_EPROTO, "unacceptable server challenge");
 	case GSASL_MECHANISM_CALLED_TOO_MANY_TIMES:
-		return err_set(err, CL_EPROTO, "AUTH %s: server sent more challenges than it has",
-		               name);
+		return err_set(err, CL_EPROTO, "server sent more challenges than it has");
 	case GSASL_NO_AUTHID:
-		return err_set(err, CL_ECONFIG, "AUTH %s needs a user name", name);
+		return err_set(err, CL_ECONFIG, "a user name is needed");
 	case GSASL_NO_PASSWORD:
-		return err_set(err, CL_ECONFIG, "AUTH %s needs a password", name);
+		return err_set(err, CL_ECONFIG, "a password is needed");
 	case GSASL_NO_HOSTNAME:
-		return err_set(err, CL_ECONFIG, "AUTH %s needs the server's host name", name);
+		return err_set(err, CL_ECONFIG, "the server's host name is needed");
 	case GSASL_NO_CB_TLS_EXPORTER:
 	case GSASL_NO_CB_TLS_UNIQUE:
-		return err_set(err, CL_EUNAVAIL, "AUTH %s needs the TLS channel binding", name);
+		return err_set(err, CL_EUNAVAIL, "the TLS channel binding is needed");
 	case GSASL_SASLPREP_ERROR:
-		return err_set(err, CL_EDATA, "AUTH %s: the user name is not valid (SASLprep)",
-		               name);
+		return err_set(err, CL_EDATA, "the user name is not valid (SASLprep)");
 	default:
-		return err_set(err, CL_ESOFTWARE, "AUTH %s: GNU SASL: %s", name,
-		               gsasl_strerror(rc));
+		return err_set(err, CL_ESOFTWARE, "GNU SASL: %s", gsasl_strerror(rc));
 	}
 }
 
@@ -456,7 +466,7 @@ static int sasl_gsasl_step(struct sasl_client *s, const char *in, size_t inlen, 
 		return sasl_gsasl_error(s, rc, in, inlen, err);
 	if (r < 0) {
 		s->failed = 1;
-		return err_set(err, CL_ESOFTWARE, "AUTH %s: response too long", s->mech->name);
+		return err_set(err, CL_ESOFTWARE, "response too long");
 	}
 	if (olen > 0)
 		s->responses++;
@@ -476,7 +486,7 @@ static int sasl_oauth_initial(struct sasl_client *s, struct buf *out, struct cl_
 		r = sasl_oauth_bearer(s->authzid ? s->authzid : s->user, s->host, s->token, out);
 	if (r < 0) {
 		s->failed = 1;
-		return err_set(err, CL_ESOFTWARE, "AUTH %s: response too long", s->mech->name);
+		return err_set(err, CL_ESOFTWARE, "response too long");
 	}
 	s->responses++;
 	s->complete = 1;
@@ -490,8 +500,7 @@ int sasl_client_initial(struct sasl_client *s, struct buf *out, struct cl_err *e
 	if (!(s->mech->flags & SASL_F_IR))
 		return 0;
 	if (s->started || s->failed)
-		return err_set(err, CL_ESOFTWARE, "AUTH %s: initial response out of order",
-		               s->mech->name);
+		return err_set(err, CL_ESOFTWARE, "initial response out of order");
 	s->started = 1;
 	if (s->mech->flags & SASL_F_OAUTH)
 		return sasl_oauth_initial(s, out, err) < 0 ? -1 : 1;
@@ -499,7 +508,7 @@ int sasl_client_initial(struct sasl_client *s, struct buf *out, struct cl_err *e
 		return -1;
 	/* RFC 4954 4: an empty initial response is sent as "=". */
 	if (olen == 0 && buf_addc(out, '=') < 0)
-		return err_set(err, CL_ESOFTWARE, "AUTH %s: response too long", s->mech->name);
+		return err_set(err, CL_ESOFTWARE, "response too long");
 	return 1;
 }
 
@@ -512,15 +521,14 @@ static int sasl_oauth_step(struct sasl_client *s, struct buf *out, struct cl_err
 	}
 	if (s->oauth_error) {
 		s->failed = 1;
-		return err_set(err, CL_EPROTO, "AUTH %s: another challenge after the OAuth error",
-		               s->mech->name);
+		return err_set(err, CL_EPROTO, "another challenge after the OAuth error");
 	}
 	/* RFC 7628 3.2.3: the challenge is the JSON error; acknowledge it so
 	 * the server can send its 535. */
 	s->oauth_error = 1;
 	s->complete = 0;
 	if (sasl_oauth_error_ack(strcmp(s->mech->name, "OAUTHBEARER") == 0, out) < 0)
-		return err_set(err, CL_ESOFTWARE, "AUTH %s: response too long", s->mech->name);
+		return err_set(err, CL_ESOFTWARE, "response too long");
 	return 0;
 }
 
@@ -532,17 +540,19 @@ int sasl_client_step(struct sasl_client *s, const char *challenge_b64, struct bu
 	int r;
 
 	if (s->failed)
-		return err_set(err, CL_ESOFTWARE, "AUTH %s: exchange already failed",
-		               s->mech->name);
+		return err_set(err, CL_ESOFTWARE, "exchange already failed");
 	/* "=" is how RFC 4954 writes an empty initial response; tolerate it
 	 * from a server too. */
 	if (n == 1 && challenge_b64[0] == '=')
 		n = 0;
+	if (n / 4 * 3 > SASL_CHALLENGE_MAX) {
+		s->failed = 1;
+		return err_set(err, CL_EPROTO, "server challenge too long (%zu bytes)", n);
+	}
 	if (b64_decode(challenge_b64 ? challenge_b64 : "", n, &in) < 0) {
 		s->failed = 1;
 		buf_free(&in);
-		return err_set(err, CL_EPROTO, "AUTH %s: server challenge is not valid base64",
-		               s->mech->name);
+		return err_set(err, CL_EPROTO, "server challenge is not valid base64");
 	}
 	if (s->mech->flags & SASL_F_OAUTH) {
 		buf_wipe(&in);
@@ -551,8 +561,7 @@ int sasl_client_step(struct sasl_client *s, const char *challenge_b64, struct bu
 	if (s->complete) {
 		s->failed = 1;
 		buf_wipe(&in);
-		return err_set(err, CL_EPROTO, "AUTH %s: server sent a challenge after the end",
-		               s->mech->name);
+		return err_set(err, CL_EPROTO, "server sent a challenge after the end");
 	}
 	/* Without an initial response, a client-first mechanism is asked for
 	 * it by an empty challenge (RFC 4954 4). */
@@ -567,20 +576,15 @@ int sasl_client_step(struct sasl_client *s, const char *challenge_b64, struct bu
 
 int sasl_client_finish(struct sasl_client *s, struct cl_err *err)
 {
-	const char *name = s->mech->name;
-
 	if (s->complete && !s->failed)
 		return 0;
 	if (s->mech->flags & SASL_F_PROVES)
 		return err_set(err, CL_EAUTH,
-		               "AUTH %s: server failed to prove it knows the password (it said "
-		               "235 before sending its proof)",
-		               name);
+		               "server failed to prove it knows the password (it "
+		               "said 235 before sending its proof)");
 	if (s->oauth_error)
-		return err_set(err, CL_EPROTO, "AUTH %s: server said 235 after an OAuth error",
-		               name);
-	return err_set(err, CL_EPROTO, "AUTH %s: server said 235 before the exchange was complete",
-	               name);
+		return err_set(err, CL_EPROTO, "server said 235 after an OAuth error");
+	return err_set(err, CL_EPROTO, "server said 235 before the exchange was complete");
 }
 
 int sasl_client_one_shot(const struct sasl_client *s)

@@ -85,10 +85,12 @@ static void smtp_caps_add_mech(struct smtp_caps *caps, const char *m, size_t n)
 
 static void smtp_caps_parse_auth(struct smtp_caps *caps, const char *p, size_t n)
 {
-	size_t i = 0, start;
+	size_t i = 0;
 
 	caps->flags |= CAP_AUTH;
 	while (i < n) {
+		size_t start;
+
 		while (i < n && smtp_caps_is_space(p[i]))
 			i++;
 		start = i;
@@ -160,8 +162,7 @@ static void smtp_caps_set_name(struct smtp_caps *caps, const char *line, size_t 
 
 void smtp_caps_parse(struct smtp_caps *caps, const struct smtp_reply *ehlo)
 {
-	const char *t, *end, *nl;
-	size_t n;
+	const char *t, *end;
 	int first = 1;
 
 	memset(caps, 0, sizeof(*caps));
@@ -170,8 +171,9 @@ void smtp_caps_parse(struct smtp_caps *caps, const struct smtp_reply *ehlo)
 	t = buf_cstr(&ehlo->text);
 	end = t + ehlo->text.len;
 	for (;;) {
-		nl = memchr(t, '\n', (size_t)(end - t));
-		n = nl ? (size_t)(nl - t) : (size_t)(end - t);
+		const char *nl = memchr(t, '\n', (size_t)(end - t));
+		size_t n = nl ? (size_t)(nl - t) : (size_t)(end - t);
+
 		if (first)
 			smtp_caps_set_name(caps, t, n);
 		else

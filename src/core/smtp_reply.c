@@ -179,8 +179,8 @@ const char *smtp_reply_first_line(const struct smtp_reply *r, struct buf *scratc
 
 const char *smtp_reply_summary(const struct smtp_reply *r, struct buf *scratch)
 {
-	const char *t = buf_cstr(&r->text), *end = t + r->text.len, *nl;
-	size_t n, enhlen = strlen(r->enh), room = SMTP_REPLY_SUMMARY_MAX;
+	const char *t = buf_cstr(&r->text), *end = t + r->text.len;
+	size_t enhlen = strlen(r->enh), room = SMTP_REPLY_SUMMARY_MAX;
 	int first = 1;
 
 	buf_reset(scratch);
@@ -188,9 +188,10 @@ const char *smtp_reply_summary(const struct smtp_reply *r, struct buf *scratch)
 		return buf_cstr(scratch);
 	if (buf_printf(scratch, "%03d", smtp_reply_shown_code(r)) < 0)
 		return buf_cstr(scratch);
-	while (t <= end) {
-		nl = memchr(t, '\n', (size_t)(end - t));
-		n = nl ? (size_t)(nl - t) : (size_t)(end - t);
+	for (;;) {
+		const char *nl = memchr(t, '\n', (size_t)(end - t));
+		size_t n = nl ? (size_t)(nl - t) : (size_t)(end - t);
+
 		/* Servers repeat the enhanced code on every line (RFC 2034): once
 		 * is enough on one line. */
 		if (!first && enhlen > 0 && n >= enhlen && memcmp(t, r->enh, enhlen) == 0 &&

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 static const char *const smtp_state_names[] = {
-    "INIT", "CONNECTED", "GREETED", "EHLO", "TLS", "READY",
+    "INIT", "CONNECTED", "GREETED", "EHLO",   "TLS",    "READY",
     "MAIL", "DATA",      "QUIT",    "CLOSED", "BROKEN",
 };
 
@@ -44,7 +44,7 @@ void smtp_session_set_state(struct smtp_session *s, enum smtp_state st)
 {
 	if (s->p->debug && s->state != st)
 		smtp_session_note(s, "state %s -> %s", smtp_state_names[s->state],
-				  smtp_state_names[st]);
+		                  smtp_state_names[st]);
 	s->state = st;
 }
 
@@ -63,7 +63,7 @@ void smtp_session_note(struct smtp_session *s, const char *fmt, ...)
 }
 
 int smtp_session_queue(struct smtp_session *s, const char *cmd, size_t shown_len,
-		       struct cl_err *err)
+                       struct cl_err *err)
 {
 	size_t len = strlen(cmd);
 
@@ -107,7 +107,7 @@ int smtp_session_flush(struct smtp_session *s, int timeout_ms, struct cl_err *er
 }
 
 int smtp_session_read_reply(struct smtp_session *s, int timeout_ms, const char *what,
-			    struct cl_err *err)
+                            struct cl_err *err)
 {
 	int r;
 
@@ -117,7 +117,7 @@ int smtp_session_read_reply(struct smtp_session *s, int timeout_ms, const char *
 		if (r == 0) {
 			smtp_session_set_state(s, SMTP_S_BROKEN);
 			return err_set(err, CL_ETEMP, "%s: connection closed by %s", what,
-				       s->p->host);
+			               s->p->host);
 		}
 		if (r < 0) {
 			smtp_session_set_state(s, SMTP_S_BROKEN);
@@ -192,7 +192,7 @@ static int smtp_tls_handshake(struct smtp_session *s, const char *tag, struct cl
 	if (s->tls_ctx == NULL && tls_client_ctx_new(&s->tls_ctx, &s->p->tls, err) < 0)
 		return -1;
 	if (conn_start_tls(s->conn, s->tls_ctx, s->p->host, s->p->timeouts.command_ms, &dropped,
-			   err) < 0) {
+	                   err) < 0) {
 		smtp_session_set_state(s, SMTP_S_BROKEN);
 		return -1;
 	}
@@ -200,13 +200,13 @@ static int smtp_tls_handshake(struct smtp_session *s, const char *tag, struct cl
 	smtp_session_set_state(s, SMTP_S_TLS);
 	if (dropped)
 		smtp_session_note(s,
-				  "discarded %zu bytes the server sent before the TLS handshake "
-				  "(STARTTLS injection?)",
-				  dropped);
+		                  "discarded %zu bytes the server sent before the TLS handshake "
+		                  "(STARTTLS injection?)",
+		                  dropped);
 	if (s->p->transcript) {
 		tls_session_peer_summary(conn_tls(s->conn), &info);
 		smtp_session_note(s, "TLS %s %s; %s", tls_session_version(conn_tls(s->conn)),
-				  tls_session_cipher(conn_tls(s->conn)), buf_cstr(&info));
+		                  tls_session_cipher(conn_tls(s->conn)), buf_cstr(&info));
 	}
 	buf_free(&info);
 	return 0;
@@ -280,12 +280,13 @@ static int smtp_auth_exchange(struct smtp_session *s, struct sasl_client *sc, st
 		int c = s->reply.code;
 		buf_reset(&s->scratch);
 		err_set(err,
-			c / 100 == 4                              ? CL_ETEMP
-			: c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
-			: c / 100 == 5                            ? CL_EAUTH
-								  : CL_EPROTO,
-			"AUTH %s as %s rejected: %s", mech, s->p->creds.user ? s->p->creds.user : "",
-			smtp_reply_summary(&s->reply, &s->scratch));
+		        c / 100 == 4                       ? CL_ETEMP
+		        : c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
+		        : c / 100 == 5                     ? CL_EAUTH
+		                                           : CL_EPROTO,
+		        "AUTH %s as %s rejected: %s", mech,
+		        s->p->creds.user ? s->p->creds.user : "",
+		        smtp_reply_summary(&s->reply, &s->scratch));
 	} else if (r < 0) {
 		err_prefix(err, "AUTH %s", mech);
 	}
@@ -307,9 +308,9 @@ static int smtp_auth(struct smtp_session *s, struct cl_err *err)
 		return 0;
 	if (!(s->caps.flags & CAP_AUTH)) {
 		if (strcasecmp(s->p->auth, "auto") != 0)
-			return err_set(err, CL_EUNAVAIL,
-				       "AUTH: %s does not offer authentication%s", s->p->host,
-				       conn_is_tls(s->conn) ? "" : " (without TLS; try -Z tls)");
+			return err_set(err, CL_EUNAVAIL, "AUTH: %s does not offer authentication%s",
+			               s->p->host,
+			               conn_is_tls(s->conn) ? "" : " (without TLS; try -Z tls)");
 		/* The original's "auto" ends in "none". */
 		smtp_session_note(s, "the server offers no AUTH; sending without authentication");
 		return 0;
@@ -320,6 +321,7 @@ static int smtp_auth(struct smtp_session *s, struct cl_err *err)
 	ctx.allow_plaintext = s->p->tls_mode == SMTP_TLS_NONE;
 	ctx.have_cb = ctx.tls_active && tls_session_exporter_b64(conn_tls(s->conn), &cb) == 0;
 	ctx.have_token = s->p->creds.token != NULL;
+	ctx.have_password = s->p->creds.password != NULL;
 	mech = sasl_choose(s->p->auth, &ctx, err);
 	if (mech == NULL) {
 		buf_wipe(&cb);
@@ -330,8 +332,12 @@ static int smtp_auth(struct smtp_session *s, struct cl_err *err)
 	buf_wipe(&cb);
 	if (r < 0)
 		return err_prefix(err, "AUTH %s", mech);
-	if ((s->caps.flags & CAP_PIPELINING) && sasl_client_one_shot(sc)) {
-		/* RFC 4954 4: an AUTH with initial response may be pipelined. */
+	if ((s->caps.flags & CAP_PIPELINING) && sasl_client_one_shot(sc) &&
+	    strcmp(mech, "PLAIN") == 0) {
+		/* RFC 4954 4: an AUTH with initial response may be pipelined.
+		 * Only PLAIN: a failing XOAUTH2/OAUTHBEARER answers with a 334
+		 * error challenge, and the server would take our pipelined
+		 * MAIL FROM as the response to it. */
 		if (sasl_client_initial(sc, &s->auth_ir, err) != 1) {
 			sasl_client_free(sc);
 			return -1;
@@ -347,7 +353,7 @@ static int smtp_auth(struct smtp_session *s, struct cl_err *err)
 }
 
 int smtp_session_open(struct smtp_session **out, const struct smtp_client_params *p,
-		      struct cl_err *err)
+                      struct cl_err *err)
 {
 	struct smtp_session *s;
 	struct conn_opts co;
@@ -380,15 +386,16 @@ int smtp_session_open(struct smtp_session **out, const struct smtp_client_params
 	smtp_session_set_state(s, SMTP_S_GREETED);
 	if (smtp_ehlo(s, err) < 0)
 		return -1;
-	if (!conn_is_tls(s->conn) && p->tls_mode != SMTP_TLS_NONE && p->tls_mode != SMTP_TLS_SMTPS) {
+	if (!conn_is_tls(s->conn) && p->tls_mode != SMTP_TLS_NONE &&
+	    p->tls_mode != SMTP_TLS_SMTPS) {
 		if (s->caps.flags & CAP_STARTTLS) {
 			if (smtp_starttls(s, err) < 0)
 				return -1;
 		} else if (p->tls_mode == SMTP_TLS_STARTTLS) {
 			return err_set(err, CL_EUNAVAIL,
-				       "STARTTLS: %s does not offer STARTTLS, and -Z tls requires "
-				       "it (try -Z smtps -P 465)",
-				       p->host);
+			               "STARTTLS: %s does not offer STARTTLS, and -Z tls requires "
+			               "it (try -Z smtps -P 465)",
+			               p->host);
 		}
 	}
 	if (smtp_auth(s, err) < 0)

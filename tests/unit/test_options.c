@@ -93,13 +93,15 @@ TEST(test_options_tls_modes)
 
 TEST(test_options_recipients_repeat_and_split_on_commas)
 {
-	char *v[] = {"clsmtpc", "-T", "a@x, b@y", "-T", "c@z", "--to", "\"d, e\"@q", NULL};
+	char *v[] = {"clsmtpc", "-T",   "a@x, b@y", "-T", "c@z", "--to", "\"d, e\"@q",
+		     "-T",      "Bob <bob@example.com>", NULL};
 	struct client_opts o;
 	struct cl_err e;
 
 	CHECK(parse(ARGC(v), v, &o, &e) == 0);
-	CHECK_INT(o.nrcpt, 4);
-	if (o.nrcpt == 4) {
+	CHECK_INT(o.nrcpt, 5);
+	if (o.nrcpt == 5) {
+		CHECK_STR(o.rcpts[4], "bob@example.com");
 		CHECK_STR(o.rcpts[0], "a@x");
 		CHECK_STR(o.rcpts[1], "b@y");
 		CHECK_STR(o.rcpts[2], "c@z");

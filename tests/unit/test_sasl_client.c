@@ -37,7 +37,8 @@ static int server_callback(Gsasl *ctx, Gsasl_session *sess, Gsasl_property prop)
 	static const char salt[] = "c2FsdHNhbHRzYWx0"; /* "saltsaltsalt" */
 	char salted[GSASL_HASH_MAX_SIZE], ck[GSASL_HASH_MAX_SIZE], sk[GSASL_HASH_MAX_SIZE],
 	    stk[GSASL_HASH_MAX_SIZE];
-	char *hex = NULL;
+	char *key64 = NULL;
+	size_t keylen;
 	int rc;
 
 	switch (prop) {
@@ -55,7 +56,8 @@ static int server_callback(Gsasl *ctx, Gsasl_session *sess, Gsasl_property prop)
 	case GSASL_HOSTNAME:
 		return gsasl_property_set(sess, prop, HOST);
 	case GSASL_SCRAM_ITER:
-		return cfg->stored_keys ? gsasl_property_set(sess, prop, "4096") : GSASL_NO_CALLBACK;
+		return cfg->stored_keys ? gsasl_property_set(sess, prop, "4096")
+		                        : GSASL_NO_CALLBACK;
 	case GSASL_SCRAM_SALT:
 		return cfg->stored_keys ? gsasl_property_set(sess, prop, salt) : GSASL_NO_CALLBACK;
 	case GSASL_SCRAM_SERVERKEY:
@@ -66,12 +68,13 @@ static int server_callback(Gsasl *ctx, Gsasl_session *sess, Gsasl_property prop)
 		                                       "saltsaltsalt", 12, salted, ck, sk, stk);
 		if (rc != GSASL_OK)
 			return rc;
-		rc = gsasl_hex_to(prop == GSASL_SCRAM_SERVERKEY ? sk : stk,
-		                  gsasl_hash_length(cfg->hash), &hex);
+		/* gsasl wants these two in base64 (its docs say hex). */
+		rc = gsasl_base64_to(prop == GSASL_SCRAM_SERVERKEY ? sk : stk,
+		                     gsasl_hash_length(cfg->hash), &key64, &keylen);
 		if (rc != GSASL_OK)
 			return rc;
-		rc = gsasl_property_set(sess, prop, hex);
-		gsasl_free(hex);
+		rc = gsasl_property_set(sess, prop, key64);
+		gsasl_free(key64);
 		return rc;
 	case GSASL_CB_TLS_EXPORTER:
 		return cfg->cb ? gsasl_property_set(sess, prop, cfg->cb) : GSASL_NO_CALLBACK;
@@ -97,8 +100,8 @@ struct run {
 	int early_235;      /* the server says 235 instead of sending its proof */
 	/* results */
 	struct cl_err err;
-	int n334;             /* 334 challenges the client answered */
-	int last_resp_empty;  /* the client's last response was an empty line */
+	int n334;            /* 334 challenges the client answered */
+	int last_resp_empty; /* the client's last response was an empty line */
 	int server_sent_proof;
 	char initial[512];
 };
@@ -202,8 +205,8 @@ static void run_init(struct run *r, const char *mech, const char *client_pw, con
 	r->srv.hash = strstr(mech, "SHA-256") ? GSASL_HASH_SHA256 : GSASL_HASH_SHA1;
 }
 
-static const char *const gsasl_mechs[] = {"PLAIN",       "LOGIN",         "CRAM-MD5",
-                                          "DIGEST-MD5",  "SCRAM-SHA-1",   "SCRAM-SHA-256"};
+static const char *const gsasl_mechs[] = {"PLAIN",      "LOGIN",       "CRAM-MD5",
+                                          "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256"};
 #define N_GSASL_MECHS (sizeof(gsasl_mechs) / sizeof(gsasl_mechs[0]))
 
 TEST(test_every_mechanism_succeeds_with_the_right_password)
@@ -212,10 +215,13 @@ TEST(test_every_mechanism_succeeds_with_the_right_password)
 	size_t i;
 
 	for (i = 0; i < N_GSASL_MECHS; i++) {
+		enum outcome o;
+
 		run_init(&r, gsasl_mechs[i], PASSWORD, PASSWORD);
-		if (run_exchange(&r) != OUT_235)
+		o = run_exchange(&r);
+		if (o != OUT_235)
 			printf("# %s: %s\n", gsasl_mechs[i], r.err.msg);
-		CHECK_INT(run_exchange(&r), OUT_235);
+		CHECK_INT(o, OUT_235);
 	}
 }
 
@@ -283,7 +289,7 @@ TEST(test_digest_md5_and_scram_end_with_proof_334_and_empty_response)
 TEST(test_digest_md5_with_tampered_rspauth_is_eauth)
 {
 	struct run r;
-	enum tamper how[] = {TAMPER_PROOF_CHAR, TAMPER_XOR_BYTE};
+	const enum tamper how[] = {TAMPER_PROOF_CHAR, TAMPER_XOR_BYTE};
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
@@ -298,7 +304,7 @@ TEST(test_digest_md5_with_tampered_rspauth_is_eauth)
 TEST(test_scram_with_tampered_server_signature_is_eauth)
 {
 	const char *mechs[] = {"SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"};
-	enum tamper how[] = {TAMPER_PROOF_CHAR, TAMPER_XOR_BYTE};
+	const enum tamper how[] = {TAMPER_PROOF_CHAR, TAMPER_XOR_BYTE};
 	struct run r;
 	size_t i, j;
 
@@ -369,7 +375,8 @@ TEST(test_scram_plus_with_matching_exporter_binding_succeeds)
 	CHECK_INT(run_exchange(&r), OUT_235);
 	/* gs2 header: channel binding required, type tls-exporter. */
 	CHECK(b64_decode(r.initial, strlen(r.initial), &raw) == 0);
-	CHECK(strncmp(buf_cstr(&raw), "p=tls-exporter,,n=" USER ",r=", 22) == 0);
+	CHECK(strncmp(buf_cstr(&raw), "p=tls-exporter,,n=" USER ",r=",
+	              strlen("p=tls-exporter,,n=" USER ",r=")) == 0);
 	buf_free(&raw);
 
 	run_init(&r, "SCRAM-SHA-1-PLUS", PASSWORD, PASSWORD);
@@ -397,8 +404,7 @@ TEST(test_scram_plus_needs_a_32_byte_binding)
 	CHECK(c == NULL);
 	CHECK_INT(err.cls, CL_EUNAVAIL);
 	CHECK(sasl_client_start(&c, "SCRAM-SHA-256-PLUS", &creds, HOST, "AAAA", &err) == -1);
-	CHECK(sasl_client_start(&c, "SCRAM-SHA-256-PLUS", &creds, HOST, "not base64!", &err) ==
-	      -1);
+	CHECK(sasl_client_start(&c, "SCRAM-SHA-256-PLUS", &creds, HOST, "not base64!", &err) == -1);
 }
 
 TEST(test_non_plus_scram_ignores_the_binding)
@@ -418,9 +424,9 @@ TEST(test_initial_response_and_one_shot_per_mechanism)
 		const char *mech;
 		int initial, one_shot;
 	} t[] = {
-	    {"PLAIN", 1, 1},         {"LOGIN", 0, 0},       {"CRAM-MD5", 0, 0},
-	    {"DIGEST-MD5", 0, 0},    {"SCRAM-SHA-1", 1, 0}, {"SCRAM-SHA-256", 1, 0},
-	    {"XOAUTH2", 1, 1},       {"OAUTHBEARER", 1, 1},
+	    {"PLAIN", 1, 1},      {"LOGIN", 0, 0},       {"CRAM-MD5", 0, 0},
+	    {"DIGEST-MD5", 0, 0}, {"SCRAM-SHA-1", 1, 0}, {"SCRAM-SHA-256", 1, 0},
+	    {"XOAUTH2", 1, 1},    {"OAUTHBEARER", 1, 1},
 	};
 	struct sasl_creds creds = {USER, PASSWORD, NULL, NULL};
 	struct sasl_client *c;
@@ -528,6 +534,25 @@ TEST(test_malformed_scram_server_first_is_a_protocol_error)
 	buf_free(&ch);
 }
 
+/* An independent check on GNU SASL: RFC 2195's own example exchange. */
+TEST(test_cram_md5_matches_rfc2195_example)
+{
+	struct sasl_creds creds = {"tim", "tanstaaftanstaaf", NULL, NULL};
+	struct sasl_client *c;
+	struct buf out = BUF_INIT(4096);
+	struct cl_err err;
+
+	CHECK(sasl_client_start(&c, "CRAM-MD5", &creds, HOST, NULL, &err) == 0);
+	CHECK_INT(sasl_client_initial(c, &out, &err), 0);
+	CHECK(sasl_client_finish(c, &err) == -1);
+	CHECK(sasl_client_step(c, "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+", &out,
+	                       &err) == 0);
+	CHECK_STR(buf_cstr(&out), "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw");
+	CHECK(sasl_client_finish(c, &err) == 0);
+	sasl_client_free(c);
+	buf_wipe(&out);
+}
+
 /* ---- XOAUTH2 and OAUTHBEARER ---- */
 
 TEST(test_xoauth2_matches_googles_example)
@@ -556,8 +581,7 @@ TEST(test_oauthbearer_is_rfc7628_without_port)
 	struct buf out = BUF_INIT(4096);
 	struct cl_err err;
 
-	CHECK(sasl_client_start(&c, "OAUTHBEARER", &creds, "server.example.com", NULL, &err) ==
-	      0);
+	CHECK(sasl_client_start(&c, "OAUTHBEARER", &creds, "server.example.com", NULL, &err) == 0);
 	CHECK_INT(sasl_client_initial(c, &out, &err), 1);
 	/* RFC 7628 3.1's example without "port=143^A", encoded with Python. */
 	CHECK_STR(buf_cstr(&out), "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1wbGUuY29tAWF1"
@@ -847,6 +871,7 @@ int main(void)
 	RUN(test_challenge_after_completion_is_a_protocol_error);
 	RUN(test_challenge_that_is_not_base64_is_a_protocol_error);
 	RUN(test_malformed_scram_server_first_is_a_protocol_error);
+	RUN(test_cram_md5_matches_rfc2195_example);
 	RUN(test_xoauth2_matches_googles_example);
 	RUN(test_oauthbearer_is_rfc7628_without_port);
 	RUN(test_oauthbearer_escapes_comma_and_equals_in_the_name);
