@@ -28,7 +28,7 @@ enum smtp_expect_kind {
 
 struct smtp_expect {
 	enum smtp_expect_kind kind;
-	size_t rcpt;    /* for EXP_RCPT */
+	size_t rcpt; /* for EXP_RCPT */
 	int timeout_ms;
 };
 
@@ -37,9 +37,9 @@ struct smtp_outcome {
 	struct cl_err auth_err; /* cls != CL_OK: AUTH failed */
 	struct cl_err mail_err;
 	size_t rcpt_ok, rcpt_bad;
-	int data_code;          /* 354 to DATA, or the BDAT LAST reply */
+	int data_code; /* 354 to DATA, or the BDAT LAST reply */
 	char data_reply[512];
-	int data_done;          /* final data reply received */
+	int data_done; /* final data reply received */
 	struct cl_err data_err;
 };
 
@@ -69,7 +69,7 @@ int smtp_mem_read(void *arg, struct buf *out, size_t max, struct cl_err *err)
 }
 
 void smtp_body_from_memory(struct smtp_body_source *src, struct smtp_mem_source *mem,
-			   const char *data, size_t len)
+                           const char *data, size_t len)
 {
 	mem->data = data;
 	mem->len = len;
@@ -115,13 +115,16 @@ static void tx_summary(struct smtp_session *s, char *out, size_t n)
 
 /* e = "<stage><arg>: <reply>", classed by the reply code. */
 static void tx_set_reply_err(struct smtp_session *s, struct cl_err *e, const char *stage,
-			     const char *arg)
+                             const char *arg)
 {
 	int c = s->reply.code / 100;
 
 	buf_reset(&s->scratch);
-	err_set(e, c == 4 ? CL_ETEMP : c == 5 ? CL_EUNAVAIL : CL_EPROTO, "%s%s: %s", stage, arg,
-		smtp_reply_summary(&s->reply, &s->scratch));
+	err_set(e,
+	        c == 4   ? CL_ETEMP
+	        : c == 5 ? CL_EUNAVAIL
+	                 : CL_EPROTO,
+	        "%s%s: %s", stage, arg, smtp_reply_summary(&s->reply, &s->scratch));
 }
 
 /* Read the replies to everything expected, in order, and record them. A
@@ -133,8 +136,8 @@ static int tx_read_replies(struct smtp_tx *t, struct cl_err *err)
 
 	for (i = 0; i < t->nexp; i++) {
 		struct smtp_expect *x = &t->exp[i];
-		static const char *const what[] = {"AUTH", "MAIL FROM", "RCPT TO",    "DATA",
-						   "BDAT", "end of data", "QUIT", "RSET"};
+		static const char *const what[] = {"AUTH", "MAIL FROM",   "RCPT TO", "DATA",
+		                                   "BDAT", "end of data", "QUIT",    "RSET"};
 		if (smtp_session_read_reply(s, x->timeout_ms, what[x->kind], err) < 0) {
 			t->nexp = 0;
 			return -1;
@@ -148,12 +151,12 @@ static int tx_read_replies(struct smtp_tx *t, struct cl_err *err)
 				int c = s->reply.code;
 				buf_reset(&s->scratch);
 				err_set(&t->oc.auth_err,
-					c / 100 == 4 ? CL_ETEMP
-					: c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
-									   : CL_EAUTH,
-					"AUTH %s as %s rejected: %s", s->auth_mech,
-					s->p->creds.user ? s->p->creds.user : "",
-					smtp_reply_summary(&s->reply, &s->scratch));
+				        c / 100 == 4                       ? CL_ETEMP
+				        : c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
+				                                           : CL_EAUTH,
+				        "AUTH %s as %s rejected: %s", s->auth_mech,
+				        s->p->creds.user ? s->p->creds.user : "",
+				        smtp_reply_summary(&s->reply, &s->scratch));
 			}
 			sasl_client_free(s->auth_pending);
 			s->auth_pending = NULL;
@@ -161,7 +164,7 @@ static int tx_read_replies(struct smtp_tx *t, struct cl_err *err)
 		case EXP_MAIL:
 			if (s->reply.code != 250)
 				tx_set_reply_err(s, &t->oc.mail_err, "MAIL FROM rejected for ",
-						 t->m->from[0] ? t->m->from : "<>");
+				                 t->m->from[0] ? t->m->from : "<>");
 			break;
 		case EXP_RCPT:
 			t->res->rcpt[x->rcpt].code = s->reply.code;
@@ -180,8 +183,8 @@ static int tx_read_replies(struct smtp_tx *t, struct cl_err *err)
 			}
 			if (s->reply.code != 250 && t->oc.data_err.cls == CL_OK)
 				tx_set_reply_err(s, &t->oc.data_err,
-						 x->kind == EXP_DATA ? "DATA" : "message data",
-						 " rejected");
+				                 x->kind == EXP_DATA ? "DATA" : "message data",
+				                 " rejected");
 			if (x->kind != EXP_CHUNK || s->reply.code != 250) {
 				t->oc.data_code = s->reply.code;
 				tx_summary(s, t->oc.data_reply, sizeof(t->oc.data_reply));
@@ -244,8 +247,8 @@ static int tx_envelope_error(struct smtp_tx *t, struct cl_err *err)
 		else if (c / 100 != 4 && cls != CL_EUNAVAIL)
 			cls = CL_EPROTO;
 		buf_printf(&b, "%s<%s>%s %s", shown++ ? "; " : "", t->m->rcpts[i],
-			   t->m->nrcpt == 1 ? " rejected:" : ":",
-			   c ? t->res->rcpt[i].reply : "no reply");
+		           t->m->nrcpt == 1 ? " rejected:" : ":",
+		           c ? t->res->rcpt[i].reply : "no reply");
 	}
 	if (t->oc.rcpt_ok > 0 && !t->s->p->allow_partial)
 		buf_adds(&b, "; the mail was sent to nobody");
@@ -276,7 +279,7 @@ static int tx_queue_printf(struct smtp_tx *t, struct cl_err *err, const char *fm
 
 /* Show the message's header section in the transcript, not its body. */
 static void tx_transcript_message(struct smtp_session *s, const char *p, size_t len,
-				  long long total)
+                                  long long total)
 {
 	const char *end = p + len, *nl;
 
@@ -324,16 +327,17 @@ static int tx_check_server(struct smtp_tx *t, struct cl_err *err)
 		return err_set(err, CL_EUSAGE, "no recipient");
 	if (m->body_8bit && !(s->caps.flags & CAP_8BITMIME))
 		return err_set(err, CL_EUNAVAIL,
-			       "the message has 8-bit data and %s does not offer 8BITMIME",
-			       s->p->host);
+		               "the message has 8-bit data and %s does not offer 8BITMIME",
+		               s->p->host);
 	if (m->smtputf8 && !(s->caps.flags & CAP_SMTPUTF8))
 		return err_set(err, CL_EUNAVAIL,
-			       "an address is not ASCII and %s does not offer SMTPUTF8", s->p->host);
+		               "an address is not ASCII and %s does not offer SMTPUTF8",
+		               s->p->host);
 	if ((s->caps.flags & CAP_SIZE) && s->caps.size_max && m->body.size > 0 &&
 	    (unsigned long long)m->body.size > s->caps.size_max)
 		return err_set(err, CL_EUNAVAIL,
-			       "the message (%lld bytes) is larger than %s accepts (SIZE %llu)",
-			       m->body.size, s->p->host, s->caps.size_max);
+		               "the message (%lld bytes) is larger than %s accepts (SIZE %llu)",
+		               m->body.size, s->p->host, s->caps.size_max);
 	return 0;
 }
 
@@ -341,7 +345,7 @@ static int tx_queue_quit(struct smtp_tx *t, struct cl_err *err);
 
 /* Send the body with DATA after a 354: dot-stuffed, in bounded writes. */
 static int tx_send_data_body(struct smtp_tx *t, struct buf *chunk, int more, int last,
-			     struct cl_err *err)
+                             struct cl_err *err)
 {
 	struct smtp_session *s = t->s;
 	struct smtp_data_enc enc;
@@ -383,9 +387,9 @@ static int tx_queue_bdat(struct smtp_tx *t, struct buf *chunk, int last_chunk, s
 		return err_set(err, CL_ESOFTWARE, "output buffer full");
 	buf_reset(chunk);
 	return tx_expect(t, last_chunk ? EXP_DATA_END : EXP_CHUNK, 0,
-			 last_chunk ? s->p->timeouts.data_end_ms : s->p->timeouts.data_block_ms) < 0
-		       ? err_set(err, CL_ESOFTWARE, "out of memory")
-		       : 0;
+	                 last_chunk ? s->p->timeouts.data_end_ms : s->p->timeouts.data_block_ms) < 0
+	           ? err_set(err, CL_ESOFTWARE, "out of memory")
+	           : 0;
 }
 
 static int tx_queue_quit(struct smtp_tx *t, struct cl_err *err)
@@ -410,7 +414,7 @@ static void tx_abandon(struct smtp_tx *t, int last)
 		if (tx_queue_quit(t, &e) < 0)
 			return;
 	} else if (smtp_session_queue(s, "RSET", (size_t)-1, &e) < 0 ||
-		   tx_expect(t, EXP_RSET, 0, s->p->timeouts.command_ms) < 0) {
+	           tx_expect(t, EXP_RSET, 0, s->p->timeouts.command_ms) < 0) {
 		return;
 	}
 	if (smtp_session_flush(s, s->p->timeouts.command_ms, &e) == 0)
@@ -486,10 +490,11 @@ static int tx_run(struct smtp_tx *t, int last, struct cl_err *err)
 		    tx_read_replies(t, err) < 0)
 			goto out;
 		if (!tx_envelope_ok(t)) {
-			if (t->oc.data_done && t->oc.data_code == 250 && t->oc.auth_err.cls != CL_OK) {
+			if (t->oc.data_done && t->oc.data_code == 250 &&
+			    t->oc.auth_err.cls != CL_OK) {
 				snprintf(t->res->warning, sizeof(t->res->warning),
-					 "%s; the server accepted the message without it",
-					 t->oc.auth_err.msg);
+				         "%s; the server accepted the message without it",
+				         t->oc.auth_err.msg);
 				r = 0;
 				goto out;
 			}
@@ -561,7 +566,7 @@ out:
 }
 
 int smtp_session_send(struct smtp_session *s, const struct smtp_message *m, int last,
-		      struct smtp_result *res, struct cl_err *err)
+                      struct smtp_result *res, struct cl_err *err)
 {
 	struct smtp_tx t;
 	int r;

@@ -72,12 +72,12 @@ static int tls_parse_fingerprint(const char *s, unsigned char *out, struct cl_er
 		return 0;
 bad:
 	return err_set(err, CL_EUSAGE,
-		       "--tls-fingerprint wants the SHA-256 of the certificate: 64 hex digits "
-		       "(colons allowed)");
+	               "--tls-fingerprint wants the SHA-256 of the certificate: 64 hex digits "
+	               "(colons allowed)");
 }
 
 int tls_client_ctx_new(struct tls_client_ctx **out, const struct tls_client_opts *o,
-		       struct cl_err *err)
+                       struct cl_err *err)
 {
 	struct tls_client_ctx *c;
 	char why[256];
@@ -92,17 +92,17 @@ int tls_client_ctx_new(struct tls_client_ctx **out, const struct tls_client_opts
 	c->ssl_ctx = SSL_CTX_new(TLS_client_method());
 	if (c->ssl_ctx == NULL) {
 		err_set(err, CL_ESOFTWARE, "TLS: cannot create context: %s",
-			tls_openssl_reason(why, sizeof(why)));
+		        tls_openssl_reason(why, sizeof(why)));
 		goto fail;
 	}
 	/* RFC 8996 deprecates TLS 1.0 and 1.1; RFC 8314 asks for 1.2 or later. */
 	SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
-	SSL_CTX_set_mode(c->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-					     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(c->ssl_ctx,
+	                 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (o->trust_file) {
 		if (SSL_CTX_load_verify_locations(c->ssl_ctx, o->trust_file, NULL) != 1) {
-			err_set(err, CL_ECONFIG, "cannot load TLS trust file %s: %s",
-				o->trust_file, tls_openssl_reason(why, sizeof(why)));
+			err_set(err, CL_ECONFIG, "cannot load TLS trust file %s: %s", o->trust_file,
+			        tls_openssl_reason(why, sizeof(why)));
 			goto fail;
 		}
 	} else if (SSL_CTX_set_default_verify_paths(c->ssl_ctx) != 1) {
@@ -110,17 +110,18 @@ int tls_client_ctx_new(struct tls_client_ctx **out, const struct tls_client_opts
 	}
 	if (o->cert_file) {
 		if (SSL_CTX_use_certificate_chain_file(c->ssl_ctx, o->cert_file) != 1 ||
-		    SSL_CTX_use_PrivateKey_file(c->ssl_ctx, o->key_file ? o->key_file : o->cert_file,
-						SSL_FILETYPE_PEM) != 1) {
+		    SSL_CTX_use_PrivateKey_file(c->ssl_ctx,
+		                                o->key_file ? o->key_file : o->cert_file,
+		                                SSL_FILETYPE_PEM) != 1) {
 			err_set(err, CL_ECONFIG, "cannot load TLS client certificate %s: %s",
-				o->cert_file, tls_openssl_reason(why, sizeof(why)));
+			        o->cert_file, tls_openssl_reason(why, sizeof(why)));
 			goto fail;
 		}
 	}
 	/* The chain is checked by OpenSSL during the handshake, so that a bad
 	 * certificate aborts before we send a single byte of SMTP. */
-	SSL_CTX_set_verify(c->ssl_ctx, c->certcheck && !c->have_fpr ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-			   NULL);
+	SSL_CTX_set_verify(c->ssl_ctx,
+	                   c->certcheck && !c->have_fpr ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	*out = c;
 	return 0;
 fail:
@@ -145,7 +146,7 @@ static int tls_is_ip_literal(const char *host)
 
 /* Wait for what OpenSSL asked for; 0 to retry, -1 on timeout or error. */
 static int tls_wait(struct tls_session *s, int sslerr, int64_t deadline, const char *what,
-		    struct cl_err *err)
+                    struct cl_err *err)
 {
 	short ev = sslerr == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN;
 	int r = timeout_wait_fd(s->fd, ev, deadline);
@@ -171,12 +172,12 @@ static int tls_check_fingerprint(struct tls_client_ctx *ctx, SSL *ssl, struct cl
 	X509_free(cert);
 	if (!ok)
 		return err_set(err, CL_ETLS,
-			       "TLS: the server's certificate does not match --tls-fingerprint");
+		               "TLS: the server's certificate does not match --tls-fingerprint");
 	return 0;
 }
 
 int tls_session_connect(struct tls_session **out, struct tls_client_ctx *ctx, int fd,
-			const char *host, int timeout_ms, struct cl_err *err)
+                        const char *host, int timeout_ms, struct cl_err *err)
 {
 	struct tls_session *s;
 	int64_t deadline = timeout_now_ms() + timeout_ms;
@@ -213,12 +214,12 @@ int tls_session_connect(struct tls_session **out, struct tls_client_ctx *ctx, in
 		}
 		if (SSL_get_verify_result(s->ssl) != X509_V_OK) {
 			err_set(err, CL_ETLS, "TLS: certificate of %s not trusted: %s", host,
-				X509_verify_cert_error_string(SSL_get_verify_result(s->ssl)));
+			        X509_verify_cert_error_string(SSL_get_verify_result(s->ssl)));
 		} else if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) {
 			err_set(err, CL_ETEMP, "TLS: connection closed during the handshake");
 		} else {
 			err_set(err, CL_ETLS, "TLS: handshake failed: %s",
-				tls_openssl_reason(why, sizeof(why)));
+			        tls_openssl_reason(why, sizeof(why)));
 		}
 		goto fail;
 	}
@@ -253,13 +254,14 @@ long tls_session_read(struct tls_session *s, void *p, size_t n, int timeout_ms, 
 			return 0;
 		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 			return 0; /* TCP EOF without close_notify */
-		err_set(err, CL_ETEMP, "TLS: read failed: %s", tls_openssl_reason(why, sizeof(why)));
+		err_set(err, CL_ETEMP, "TLS: read failed: %s",
+		        tls_openssl_reason(why, sizeof(why)));
 		return -1;
 	}
 }
 
 long tls_session_write(struct tls_session *s, const void *p, size_t n, int timeout_ms,
-		       struct cl_err *err)
+                       struct cl_err *err)
 {
 	int64_t deadline = timeout_now_ms() + timeout_ms;
 	char why[256];
@@ -277,8 +279,8 @@ long tls_session_write(struct tls_session *s, const void *p, size_t n, int timeo
 			continue;
 		}
 		err_set(err, CL_ETEMP, "TLS: write failed: %s",
-			e == SSL_ERROR_SYSCALL ? "connection reset"
-					       : tls_openssl_reason(why, sizeof(why)));
+		        e == SSL_ERROR_SYSCALL ? "connection reset"
+		                               : tls_openssl_reason(why, sizeof(why)));
 		return -1;
 	}
 }
@@ -322,7 +324,7 @@ int tls_session_exporter_b64(struct tls_session *s, struct buf *out)
 	if (SSL_version(s->ssl) < TLS1_3_VERSION)
 		return -1;
 	if (SSL_export_keying_material(s->ssl, key, sizeof(key), label, sizeof(label) - 1, NULL, 0,
-				       0) != 1)
+	                               0) != 1)
 		return -1;
 	n = EVP_EncodeBlock(b64, key, sizeof(key));
 	explicit_bzero(key, sizeof(key));
@@ -361,7 +363,7 @@ int tls_session_peer_summary(struct tls_session *s, struct buf *out)
 	else
 		snprintf(until, sizeof(until), "?");
 	r = buf_printf(out, "subject %s; issuer %s; expires %s; %s", subj, iss, until,
-		       SSL_get_verify_result(s->ssl) == X509_V_OK ? "verified" : "NOT verified");
+	               SSL_get_verify_result(s->ssl) == X509_V_OK ? "verified" : "NOT verified");
 	X509_free(cert);
 	return r;
 }
