@@ -390,15 +390,18 @@ def detail_table(tools, rows, rtt_ms):
     return lines
 
 
-def flights_table(tools, rows):
-    head = ["client", "scenario", "round trips counted", "writes split off a flight",
-            "flights (C client, S server; bytes per read)"]
+def flights_table(tools, rows, rtt_ms):
+    head = ["client", "scenario", "round trips counted", "local ms",
+            "writes split off a flight", "flights (C client, S server; bytes per read)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for tool in tools:
         for scen, title, _, _ in SCENARIOS:
-            f = rows[(tool, scen)].get("flights")
+            r = rows[(tool, scen)]
+            f = r.get("flights")
+            local = r["rt"] * rtt_ms - f["rt"] * rtt_ms if f and "rt" in r else None
             lines.append("| " + " | ".join([
-                tool, title, fmt(f["rt"]) if f else "-", str(f["split"]) if f else "-",
+                tool, title, fmt(f["rt"]) if f else "-", fmt(local, 0),
+                str(f["split"]) if f else "-",
                 "`%s`" % f["pattern"] if f else "-"]) + " |")
     return lines
 
@@ -453,7 +456,7 @@ def main():
 
     main_table = table(tools, rows)
     details = detail_table(tools, rows, args.rtt)
-    flight_lines = flights_table(tools, rows)
+    flight_lines = flights_table(tools, rows, args.rtt)
     print()
     print("Round trips per message through a %g ms RTT path (median of %d), CPU per message"
           " without the proxy (median, user+sys):" % (args.rtt, args.runs))
@@ -496,15 +499,43 @@ def main():
             "ELAPSED": "%d sends in %.0f s" % (len(results), elapsed),
         }
         with open(args.template) as f:
-            doc = f.read()
+            section = f.read()
         for k, v in subst.items():
-            doc = doc.replace("@@%s@@" % k, v)
-        tmp = args.doc + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(doc)
-        os.replace(tmp, args.doc)
+            section = section.replace("@@%s@@" % k, v)
+        write_section(args.doc, section)
         print("bench: wrote " + args.doc)
     return 1 if failures else 0
+
+
+BEGIN = "<!-- bench:client begin"
+END = "<!-- bench:client end -->"
+DOC_HEAD = """# Performance
+
+Measured figures of clsmtpc against the tools it replaces. Each section is written by the
+benchmark named in it; rerun that benchmark rather than editing its figures by hand.
+
+"""
+
+
+def write_section(path, section):
+    """Replace this benchmark's section of the document (between its markers),
+    keeping whatever other benchmarks wrote; create the document if needed."""
+    try:
+        with open(path) as f:
+            doc = f.read()
+    except FileNotFoundError:
+        doc = DOC_HEAD
+    a, b = doc.find(BEGIN), doc.find(END)
+    if a >= 0 and b > a:
+        doc = doc[:a] + section.rstrip("\n") + doc[b + len(END):]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + section
+    if not doc.endswith("\n"):
+        doc += "\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(doc)
+    os.replace(tmp, path)
 
 
 def ssl_version():

@@ -68,7 +68,7 @@ def pingpong(port, count, size=64):
     """One connection, `count` request/response exchanges: RTTs in ms, then a
     half-close whose FIN must be answered by the server's b'bye\\n' and EOF."""
     t0 = time.perf_counter()
-    s = socket.create_connection(("127.0.0.1", port))
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
     connect_ms = (time.perf_counter() - t0) * 1e3
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     rtts = []
@@ -94,12 +94,15 @@ def bulk(port, nbytes, seed):
     identical (order kept across many reads and back-pressure)."""
     rng = random.Random(seed)
     data = bytes(rng.getrandbits(8) for _ in range(nbytes))
-    s = socket.create_connection(("127.0.0.1", port))
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
     got = bytearray()
 
     def reader():
         while True:
-            b = s.recv(65536)
+            try:
+                b = s.recv(65536)
+            except OSError:
+                return
             if not b:
                 return
             got.extend(b)

@@ -11,7 +11,7 @@ PACKAGES="
  postfix sasl2-bin libsasl2-modules libsasl2-modules-db
  swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl msmtp curl
  python3 python3-aiosmtpd
- iproute2 procps
+ iproute2 procps tzdata
 "
 
 missing=""

@@ -58,6 +58,27 @@ void hdr_token(struct hdr *h, const char *tok, size_t len)
 	h->has_token = 1;
 }
 
+static int hdr_is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Where to end the next encoded-word, given room for max octets: on a
+ * character boundary and, when possible, between two non-blank characters.
+ * RFC 2047 6.2 drops the blanks between adjacent encoded-words, but readers
+ * that mishandle them (Python 3.11's phrase parser puts a space there) would
+ * show a doubled blank where a word's text begins or ends with one. */
+static size_t hdr_words_cut(const char *s, size_t len, size_t max)
+{
+	size_t k = utf8_prefix_len(s, len, max), c = k;
+
+	if (k == len)
+		return k;
+	while (c > 0 && (hdr_is_wsp(s[c - 1]) || hdr_is_wsp(s[c])))
+		c = utf8_prefix_len(s, len, c - 1);
+	return c > 0 ? c : k;
+}
+
 void hdr_words(struct hdr *h, const char *s, size_t len)
 {
 	size_t avail, raw, k, start;
@@ -69,7 +90,7 @@ void hdr_words(struct hdr *h, const char *s, size_t len)
 		/* Whole base64 quanta only: padding inside a word is legal, but
 		 * a full quantum carries more text in the same room. */
 		raw = avail >= HDR_EW_OVERHEAD + 4 ? 3 * ((avail - HDR_EW_OVERHEAD) / 4) : 0;
-		k = utf8_prefix_len(s, len, raw);
+		k = hdr_words_cut(s, len, raw);
 		if (k == 0) {
 			/* After a fold 45 octets fit: always a whole character. */
 			hdr_fold(h);

@@ -1,0 +1,226 @@
+/*
+ * send.c - clsmtpc's main job: send one mail. Checks every value that will
+ * reach the wire, finds the password, composes the message from the body,
+ * and hands it to the core engine (smtp_client.h). Returns an error value;
+ * main.c turns it into an exit code.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "compose.h"
+#include "hostname.h"
+#include "passfile.h"
+#include "secret.h"
+#include "send.h"
+#include "smtp_client.h"
+#include "transcript.h"
+#include "version.h"
+
+/* Read all of fd (the body on standard input), bounded by MSG_MAX. */
+static int send_read_all(int fd, struct buf *out, struct cl_err *err)
+{
+	char tmp[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, CL_EIO, "reading the body from standard input: %s",
+				       strerror(errno));
+		if (n == 0)
+			return 0;
+		if (buf_add(out, tmp, (size_t)n) < 0)
+			return err_set(err, CL_EDATA, "the body is larger than %u bytes",
+				       (unsigned)MSG_MAX);
+	}
+}
+
+/* Check everything the user gave that will be written to the wire. */
+static int send_check_input(const struct client_opts *o, struct cl_err *err)
+{
+	size_t i;
+
+	if (text_check_line(o->host, "-M host", err) < 0 ||
+	    (o->user && text_check_line(o->user, "-U user", err) < 0) ||
+	    (o->subject && text_check_line(o->subject, "-s subject", err) < 0) ||
+	    (o->name && text_check_line(o->name, "-N name", err) < 0) ||
+	    (o->domain && text_check_line(o->domain, "--domain", err) < 0))
+		return -1;
+	if (o->domain && (strchr(o->domain, ' ') || o->domain[0] == '\0'))
+		return err_set(err, CL_EDATA, "--domain '%s' is not a host name", o->domain);
+	if (o->from && addr_check(o->from, "sender (-F)", 0, err) < 0)
+		return -1;
+	for (i = 0; i < o->nrcpt; i++)
+		if (addr_check(o->rcpts[i], "recipient (-T)", 0, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int send_get_password(struct client_opts *o, struct buf *pw, struct cl_err *err)
+{
+	if (o->password) {
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "clsmtpc: warning: -r shows the password to every user of "
+					"ps; prefer -p FILE or --passwordeval\n");
+		buf_set(pw, o->password);
+		/* Hide it from ps as soon as we can. */
+		explicit_bzero(o->password, strlen(o->password));
+		return 0;
+	}
+	if (o->passfile)
+		return passfile_lookup(o->passfile, o->user, o->host, pw, err);
+	if (o->passwordeval)
+		return secret_from_command(o->passwordeval, pw, err);
+	return err_set(err, CL_ECONFIG,
+		       "no password for %s: give -p FILE (user:server:password), "
+		       "--passwordeval CMD, or -r PASSWORD",
+		       o->user);
+}
+
+/* Sender: -N's <addr> wins over -F (the original's rule). */
+static int send_sender(const struct client_opts *o, struct buf *name, struct buf *addr,
+		       struct cl_err *err)
+{
+	if (o->name && addr_parse_display(o->name, name, addr, err) < 0)
+		return -1;
+	if (addr->len) {
+		if (addr_check(buf_cstr(addr), "address in -N", 0, err) < 0)
+			return -1;
+		return 0;
+	}
+	if (o->from)
+		return buf_set(addr, o->from);
+	if (o->user && strchr(o->user, '@'))
+		return buf_set(addr, o->user);
+	return err_set(err, CL_EUSAGE, "no sender: give -F ADDRESS");
+}
+
+int send_run(struct client_opts *o, struct cl_err *err)
+{
+	struct smtp_client_params p;
+	struct smtp_session *sess = NULL;
+	struct smtp_message m;
+	struct smtp_result res;
+	struct smtp_mem_source mem;
+	struct compose_params cp;
+	struct compose_result cr;
+	struct transcript tr = {stderr};
+	struct buf host = BUF_INIT(256), pw = BUF_INIT(SECRET_MAX), body = BUF_INIT(MSG_MAX);
+	struct buf msg = BUF_INIT(MSG_MAX + MSG_MAX / 2), name = BUF_INIT(1024),
+		   from = BUF_INIT(1024);
+	int probe = o->verbose && o->nrcpt == 0, r = -1, smtputf8 = 0;
+	size_t i;
+
+	smtp_result_init(&res);
+	if (o->host == NULL) {
+		err_set(err, CL_EUSAGE, "no server: give -M HOST (see --help)");
+		goto out;
+	}
+	if (!probe && o->nrcpt == 0) {
+		err_set(err, CL_EUSAGE, "no recipient: give -T ADDRESS (or -v alone to probe)");
+		goto out;
+	}
+	if (send_check_input(o, err) < 0)
+		goto out;
+	if (o->auth && strcasecmp(o->auth, "none") != 0 && o->user == NULL && !probe) {
+		err_set(err, CL_EUSAGE, "-A %s needs a user name (-U)", o->auth);
+		goto out;
+	}
+	if (!probe && send_sender(o, &name, &from, err) < 0)
+		goto out;
+
+	memset(&p, 0, sizeof(p));
+	p.host = o->host;
+	p.port = o->port ? o->port : o->tls_mode == SMTP_TLS_SMTPS ? "465" : "587";
+	p.family = o->family;
+	p.tls_mode = o->tls_mode;
+	p.tls.trust_file = o->trust_file;
+	p.tls.fingerprint = o->fingerprint;
+	p.tls.certcheck = o->certcheck;
+	if (o->domain) {
+		buf_set(&host, o->domain);
+	} else {
+		hostname_fqdn(&host);
+	}
+	p.ehlo_domain = buf_cstr(&host);
+	smtp_timeouts_default(&p.timeouts);
+	if (o->timeout_s)
+		smtp_timeouts_all(&p.timeouts, o->timeout_s * 1000);
+	if (o->verbose) {
+		p.transcript = transcript_line;
+		p.transcript_arg = &tr;
+		p.debug = o->verbose > 1;
+		transcript_banner(&tr);
+	}
+	if (probe) {
+		/* The original's probe: greeting and capabilities, no mail. */
+		if (p.tls_mode == SMTP_TLS_AUTO)
+			p.tls_mode = SMTP_TLS_NONE;
+		r = smtp_session_open(&sess, &p, err);
+		smtp_session_quit(sess);
+		goto out;
+	}
+
+	if (o->user && !(o->auth && strcasecmp(o->auth, "none") == 0)) {
+		p.auth = o->auth ? o->auth : "auto";
+		if (send_get_password(o, &pw, err) < 0)
+			goto out;
+		p.creds.user = o->user;
+		if (strcasecmp(p.auth, "xoauth2") == 0 || strcasecmp(p.auth, "oauthbearer") == 0)
+			p.creds.token = buf_cstr(&pw);
+		else
+			p.creds.password = buf_cstr(&pw);
+	}
+
+	if (o->body_arg && strcmp(o->body_arg, "-") != 0) {
+		buf_set(&body, o->body_arg);
+	} else if (send_read_all(STDIN_FILENO, &body, err) < 0) {
+		goto out;
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.from_addr = buf_cstr(&from);
+	cp.from_name = name.len ? buf_cstr(&name) : NULL;
+	cp.to = o->rcpts;
+	cp.nto = o->nrcpt;
+	cp.subject = o->subject;
+	cp.body = body.data ? body.data : "";
+	cp.body_len = body.len;
+	cp.mailer = "clsmtpc-" CLSMTP_VERSION;
+	cp.msgid_domain = buf_cstr(&host);
+	if (compose_message(&cp, &msg, &cr, err) < 0)
+		goto out;
+
+	for (i = 0; i < o->nrcpt; i++)
+		smtputf8 |= addr_is_8bit(o->rcpts[i]);
+	memset(&m, 0, sizeof(m));
+	m.from = buf_cstr(&from);
+	m.rcpts = o->rcpts;
+	m.nrcpt = o->nrcpt;
+	m.body_8bit = cr.is_8bit;
+	m.smtputf8 = smtputf8 || addr_is_8bit(m.from);
+	smtp_body_from_memory(&m.body, &mem, msg.data, msg.len);
+
+	if (smtp_session_open(&sess, &p, err) == 0)
+		r = smtp_session_send(sess, &m, 1, &res, err);
+	smtp_session_quit(sess);
+	if (r == 0 && res.warning[0])
+		fprintf(stderr, "clsmtpc: warning: %s\n", res.warning);
+out:
+	smtp_session_free(sess);
+	smtp_result_free(&res);
+	buf_wipe(&pw);
+	buf_free(&host);
+	buf_free(&body);
+	buf_free(&msg);
+	buf_free(&name);
+	buf_free(&from);
+	return r;
+}
+

@@ -1,0 +1,14 @@
+/*
+ * send.h - send one mail as the command line describes it (send.c).
+ */
+#ifndef CLSMTPC_SEND_H
+#define CLSMTPC_SEND_H
+
+#include "err.h"
+#include "options.h"
+
+/* Compose and send; -1 with err on failure. With -v and no recipient,
+ * only probe the server (greeting, capabilities, QUIT). */
+int send_run(struct client_opts *o, struct cl_err *err);
+
+#endif
