@@ -20,12 +20,15 @@ int b64_encode(const void *in, size_t len, struct buf *out)
 		n = len > B64_LINE_RAW * 16 ? B64_LINE_RAW * 16 : len;
 		EVP_EncodeBlock(line, p, (int)n);
 		if (buf_add(out, line, B64_LEN(n)) < 0) {
+			explicit_bzero(line, sizeof(line));
 			buf_truncate(out, start);
 			return -1;
 		}
 		p += n;
 		len -= n;
 	}
+	/* The input may be a SASL response holding the password. */
+	explicit_bzero(line, sizeof(line));
 	return 0;
 }
 
