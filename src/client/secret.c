@@ -22,6 +22,8 @@ int secret_from_command(const char *cmd, struct buf *out, struct cl_err *err)
 	ssize_t n;
 	char *nl;
 
+	buf_set_secret(&all);
+	buf_set_secret(out);
 	if (pipe(fds) < 0)
 		return err_set(err, CL_ECONFIG, "passwordeval: pipe: %s", strerror(errno));
 	pid = fork();

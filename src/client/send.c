@@ -119,6 +119,7 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	size_t i;
 
 	smtp_result_init(&res);
+	buf_set_secret(&pw);
 	if (o->host == NULL) {
 		err_set(err, CL_EUSAGE, "no server: give -M HOST (see --help)");
 		goto out;

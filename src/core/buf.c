@@ -16,6 +16,12 @@ void buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->secret = 0;
+}
+
+void buf_set_secret(struct buf *b)
+{
+	b->secret = 1;
 }
 
 static int buf_reserve(struct buf *b, size_t extra)
@@ -35,9 +41,20 @@ static int buf_reserve(struct buf *b, size_t extra)
 		ncap = b->max + 1;
 	if (ncap < need)
 		ncap = need;
-	p = realloc(b->data, ncap);
-	if (p == NULL)
-		return -1;
+	if (b->secret) {
+		p = malloc(ncap);
+		if (p == NULL)
+			return -1;
+		if (b->data) {
+			memcpy(p, b->data, b->len + 1);
+			explicit_bzero(b->data, b->cap);
+			free(b->data);
+		}
+	} else {
+		p = realloc(b->data, ncap);
+		if (p == NULL)
+			return -1;
+	}
 	b->data = p;
 	b->cap = ncap;
 	return 0;

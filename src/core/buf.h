@@ -21,9 +21,10 @@ struct buf {
 	size_t len;  /* bytes in use, excluding the trailing NUL */
 	size_t cap;  /* bytes allocated */
 	size_t max;  /* hard limit on len; appends beyond it fail */
+	int secret;  /* growth wipes the old allocation (see buf_set_secret) */
 };
 
-#define BUF_INIT(maxlen) {NULL, 0, 0, (maxlen)}
+#define BUF_INIT(maxlen) {NULL, 0, 0, (maxlen), 0}
 
 void buf_init(struct buf *b, size_t max);
 /* Each append returns 0, or -1 (nothing appended) if it would exceed max or
@@ -41,6 +42,9 @@ void buf_truncate(struct buf *b, size_t len);
 /* Drop the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);
 void buf_free(struct buf *b);
+/* Mark b as holding a secret: when it grows, the old allocation is wiped
+ * before it is freed (realloc would leave a copy behind). */
+void buf_set_secret(struct buf *b);
 /* Overwrite the whole allocation before freeing: for secrets. */
 void buf_wipe(struct buf *b);
 /* Detach the contents as a malloc'ed NUL-terminated string (caller frees). */

@@ -239,6 +239,9 @@ static int smtp_auth_exchange(struct smtp_session *s, struct sasl_client *sc, st
 	struct buf cmd = BUF_INIT(SMTP_CMD_MAX);
 	struct buf resp = BUF_INIT(SMTP_CMD_MAX);
 	const char *mech = sasl_client_mech(sc);
+
+	buf_set_secret(&cmd);
+	buf_set_secret(&resp);
 	size_t shown;
 	int r, steps = 0, rejected = 0;
 
@@ -369,6 +372,9 @@ int smtp_session_open(struct smtp_session **out, const struct smtp_client_params
 	buf_init(&s->out, SMTP_OUT_MAX);
 	buf_init(&s->scratch, 4096);
 	buf_init(&s->auth_ir, SMTP_CMD_MAX);
+	/* The group may carry AUTH PLAIN's initial response. */
+	buf_set_secret(&s->out);
+	buf_set_secret(&s->auth_ir);
 	*out = s;
 
 	co.family = p->family;

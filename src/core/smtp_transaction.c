@@ -438,6 +438,7 @@ static int tx_run(struct smtp_tx *t, int last, struct cl_err *err)
 	if (s->auth_pending) {
 		struct buf cmd = BUF_INIT(SMTP_CMD_MAX);
 		size_t shown;
+		buf_set_secret(&cmd);
 		buf_printf(&cmd, "AUTH %s", s->auth_mech);
 		shown = cmd.len;
 		buf_addc(&cmd, ' ');

@@ -41,10 +41,26 @@ TEST(test_buf_consume_and_truncate)
 	CHECK(b.data == NULL);
 }
 
+TEST(test_buf_secret_grows_without_leaving_copies)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	char chunk[100];
+	int i;
+
+	buf_set_secret(&b);
+	memset(chunk, 's', sizeof(chunk));
+	for (i = 0; i < 200; i++)
+		CHECK(buf_add(&b, chunk, sizeof(chunk)) == 0);
+	CHECK_INT(b.len, 20000);
+	CHECK(b.data[0] == 's' && b.data[19999] == 's' && b.data[20000] == '\0');
+	buf_wipe(&b);
+}
+
 int main(void)
 {
 	RUN(test_buf_appends_and_terminates);
 	RUN(test_buf_refuses_growth_past_max);
 	RUN(test_buf_consume_and_truncate);
+	RUN(test_buf_secret_grows_without_leaving_copies);
 	CHECK_DONE();
 }
