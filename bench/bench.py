@@ -115,13 +115,14 @@ class Bench:
         lines = [l.strip() for l in out.splitlines() if l.strip()]
         if not lines:
             return "?"
+        first = lines[0].replace(" version ", " ", 1)
         if tool == "msmtp":
             tls = [l for l in lines if l.startswith("TLS/SSL library")]
-            return lines[0] + (" (" + tls[0].split(":", 1)[1].strip() + ")" if tls else "")
+            return first + (" (" + tls[0].split(":", 1)[1].strip() + ")" if tls else "")
         if tool == "curl":
             m = re.match(r"curl (\S+) .*?(OpenSSL/\S+|GnuTLS/\S+)", lines[0])
-            return "curl %s (%s)" % (m.group(1), m.group(2)) if m else lines[0]
-        return lines[0]
+            return "curl %s (%s)" % (m.group(1), m.group(2)) if m else first
+        return first
 
     def command(self, tool, scen, port, subject):
         """argv, stdin file (or None) and extra environment for one send."""
@@ -541,7 +542,7 @@ def write_section(path, section):
 def ssl_version():
     try:
         out = subprocess.run(["openssl", "version"], capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() + " (command line; clsmtpc, curl, swaks and Postfix link libssl3)"
+        return " ".join(out.stdout.split()[:2]) + " (clsmtpc, curl, swaks and Postfix; msmtp uses GnuTLS)"
     except (OSError, subprocess.TimeoutExpired):
         return "OpenSSL ?"
 

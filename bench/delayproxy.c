@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -213,14 +212,18 @@ static int delayproxy_listen(const char *host, const char *port)
 
 static int delayproxy_bound_port(int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+		struct sockaddr_storage ss;
+	} u;
+	socklen_t len = sizeof u;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+	memset(&u, 0, sizeof u);
+	if (getsockname(fd, &u.sa, &len) < 0)
 		return -1;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(u.sa.sa_family == AF_INET ? u.in.sin_port : u.in6.sin6_port);
 }
 
 static void delayproxy_dir_free(struct delayproxy_dir *d)
@@ -379,6 +382,34 @@ static void delayproxy_conn_close(struct delayproxy_conn *cn)
 	free(cn);
 }
 
+/* Write what is due on every connection; close the finished ones. Returns
+ * how many were closed. */
+static int delayproxy_flush_all(struct delayproxy_conn **list, int verbose)
+{
+	long long now = delayproxy_now();
+	struct delayproxy_conn *keep = NULL, *cn, *next;
+	int k, closed = 0;
+
+	for (cn = *list; cn != NULL; cn = next) {
+		next = cn->next;
+		for (k = 0; k < 2 && !cn->dead; k++)
+			if (delayproxy_flush(&cn->d[k], now) < 0)
+				cn->dead = 1;
+		if (cn->dead || (cn->d[0].done && cn->d[1].done)) {
+			if (verbose)
+				fprintf(stderr, "delayproxy: connection closed%s\n",
+				        cn->dead ? " (peer gone)" : "");
+			delayproxy_conn_close(cn);
+			closed++;
+			continue;
+		}
+		cn->next = keep;
+		keep = cn;
+	}
+	*list = keep;
+	return closed;
+}
+
 static int delayproxy_parse_ms(const char *s, double *out)
 {
 	char *end;
@@ -484,7 +515,7 @@ int main(int argc, char **argv)
 	while (!delayproxy_stop) {
 		struct pollfd pfd[1 + 2 * DELAYPROXY_CONNS_MAX];
 		struct delayproxy_conn *owner[1 + 2 * DELAYPROXY_CONNS_MAX];
-		struct delayproxy_conn *cn, **pp;
+		struct delayproxy_conn *cn;
 		long long now = delayproxy_now(), wake = deadline;
 		struct timespec ts;
 		nfds_t n = 0, i;
@@ -543,22 +574,7 @@ int main(int argc, char **argv)
 				if (delayproxy_read(&cn->d[k], delay_ns) < 0)
 					cn->dead = 1;
 		}
-		now = delayproxy_now();
-		for (pp = &conns; (cn = *pp) != NULL;) {
-			for (k = 0; k < 2 && !cn->dead; k++)
-				if (delayproxy_flush(&cn->d[k], now) < 0)
-					cn->dead = 1;
-			if (cn->dead || (cn->d[0].done && cn->d[1].done)) {
-				*pp = cn->next;
-				if (verbose)
-					fprintf(stderr, "delayproxy: connection closed%s\n",
-					        cn->dead ? " (peer gone)" : "");
-				delayproxy_conn_close(cn);
-				nconns--;
-				continue;
-			}
-			pp = &cn->next;
-		}
+		nconns -= delayproxy_flush_all(&conns, verbose);
 	}
 	while (conns != NULL) {
 		struct delayproxy_conn *next = conns->next;

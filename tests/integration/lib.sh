@@ -381,6 +381,17 @@ scripted_accepted() {
 	grep -c '^\* message-accepted' "$SCRIPTED_TRANSCRIPT"
 }
 
+# scripted_body [FILE]: the body (after the first empty line) of a message
+# the scripted server stored (default: the first one), CRLF shown as LF.
+scripted_body() {
+	"$PYTHON" - "${1:-$SCRIPTED_MSGS/msg-1.eml}" <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read()
+i = data.find(b"\r\n\r\n")
+sys.stdout.buffer.write(data[i + 4:].replace(b"\r\n", b"\n") if i >= 0 else b"")
+EOF
+}
+
 # scripted_client_lines: the client's command lines from the transcript.
 scripted_client_lines() {
 	sed -n 's/^C: //p' "$SCRIPTED_TRANSCRIPT"

@@ -41,7 +41,7 @@ TEST(test_buf_consume_and_truncate)
 	CHECK(b.data == NULL);
 }
 
-TEST(test_buf_secret_grows_without_leaving_copies)
+TEST(test_buf_secret_growth_keeps_contents)
 {
 	struct buf b = BUF_INIT(1 << 20);
 	char chunk[100];
@@ -61,6 +61,6 @@ int main(void)
 	RUN(test_buf_appends_and_terminates);
 	RUN(test_buf_refuses_growth_past_max);
 	RUN(test_buf_consume_and_truncate);
-	RUN(test_buf_secret_grows_without_leaving_copies);
+	RUN(test_buf_secret_growth_keeps_contents);
 	CHECK_DONE();
 }
