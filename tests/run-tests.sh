@@ -9,8 +9,12 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD
-export CLSMTPC="$PWD/$BUILD/clsmtpc"
-export TESTS_BIN="$PWD/$BUILD/tests"
+case $BUILD in
+/*) build_abs=$BUILD ;;
+*) build_abs=$PWD/$BUILD ;;
+esac
+export CLSMTPC="$build_abs/clsmtpc"
+export TESTS_BIN="$build_abs/tests"
 # Debian's interpreter, not a pyenv shim first on PATH.
 export PYTHON=/usr/bin/python3
 ONLY=${ONLY:-}
