@@ -12,6 +12,8 @@ PACKAGES="
  swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl msmtp curl
  python3 python3-aiosmtpd
  iproute2 procps tzdata
+ s-nail git git-email php-cli
+ nftables dnsmasq-base
 "
 
 missing=""

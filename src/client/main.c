@@ -6,21 +6,36 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "accounts.h"
+#include "doctor.h"
 #include "exitcode.h"
+#include "msmtprc.h"
 #include "options.h"
+#include "queue_cli.h"
 #include "send.h"
+#include "sendmail.h"
 #include "version.h"
 
 int main(int argc, char **argv)
 {
 	struct client_opts o;
 	struct cl_err err;
+	struct config cfg = {0};
+	const struct config_account *acct;
 	int r;
 
 	err_clear(&err);
 	/* A server that closes early must give an error, not kill us
 	 * (OpenSSL writes with write(2), not send(MSG_NOSIGNAL)). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Run as "sendmail" (a symlink) or with --sendmail first. */
+	if (sendmail_wanted(argc, argv)) {
+		if (sendmail_run(argc, argv, &err) < 0) {
+			fprintf(stderr, "sendmail (clsmtpc): %s\n", err.msg);
+			return exitcode_for(err.cls);
+		}
+		return 0;
+	}
 	if (options_parse(argc, argv, &o, &err) < 0) {
 		fprintf(stderr, "clsmtpc: %s\n", err.msg);
 		options_free(&o);
@@ -36,8 +51,16 @@ int main(int argc, char **argv)
 		options_free(&o);
 		return 0;
 	}
-	r = send_run(&o, &err);
+	if (o.doctor)
+		r = doctor_run(&o, &err);
+	else if (queue_cli_wanted(&o))
+		r = queue_cli_run(&o, &err);
+	else if (o.import_msmtprc)
+		r = msmtprc_import(o.import_file, stdout, &err);
+	else if ((r = accounts_resolve(&o, NULL, &cfg, &acct, &err)) == 0)
+		r = send_run(&o, &err);
 	options_free(&o);
+	config_free(&cfg);
 	if (r < 0) {
 		fprintf(stderr, "clsmtpc: %s\n", err.msg);
 		return exitcode_for(err.cls);

@@ -27,6 +27,16 @@ enum {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_PASSWORD,
+	OPT_DOCTOR,
+	OPT_JSON,
+	OPT_IMPORT_MSMTPRC,
+	OPT_KEYRING,
+	OPT_PASSWORD_ENV,
+	OPT_QUEUE,
+	OPT_FLUSH,
+	OPT_LIST_QUEUE,
+	OPT_DROP_QUEUED,
+	OPT_QUEUE_DIR,
 };
 
 static const struct option options_long[] = {
@@ -53,6 +63,18 @@ static const struct option options_long[] = {
     {"domain", required_argument, NULL, OPT_DOMAIN},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"doctor", optional_argument, NULL, OPT_DOCTOR},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"account", required_argument, NULL, 'a'},
+    {"config", required_argument, NULL, 'C'},
+    {"import-msmtprc", optional_argument, NULL, OPT_IMPORT_MSMTPRC},
+    {"keyring", no_argument, NULL, OPT_KEYRING},
+    {"password-env", required_argument, NULL, OPT_PASSWORD_ENV},
+    {"queue", no_argument, NULL, OPT_QUEUE},
+    {"flush", optional_argument, NULL, OPT_FLUSH},
+    {"list-queue", no_argument, NULL, OPT_LIST_QUEUE},
+    {"drop-queued", required_argument, NULL, OPT_DROP_QUEUED},
+    {"queue-dir", required_argument, NULL, OPT_QUEUE_DIR},
     {NULL, 0, NULL, 0},
 };
 
@@ -85,6 +107,23 @@ void options_usage(FILE *f)
 	      "      --timeout SECONDS    for connect and every reply (default: RFC 5321's)\n"
 	      "      --domain NAME        name to send in EHLO (default: this host's FQDN)\n"
 	      "  -4, -6                   use IPv4 / IPv6 only\n"
+	      "  -a, --account NAME       use this account of the configuration file\n"
+	      "                           (default: the one whose from is -F, else default)\n"
+	      "  -C, --config FILE        configuration file (default ~/.config/clsmtpc/config,\n"
+	      "                           then /etc/clsmtpc.conf); see clsmtpc.conf(5)\n"
+	      "      --keyring            password from the system keyring (secret-tool)\n"
+	      "      --password-env NAME  password from environment variable NAME (CI)\n"
+	      "      --import-msmtprc [F] print ~/.msmtprc (or F) as a clsmtpc configuration\n"
+	      "      --sendmail           sendmail mode (also when run as 'sendmail'); must\n"
+	      "                           be the first argument; see clsmtpc(1)\n"
+	      "      --doctor [TARGET]    diagnose: probe ports 25 587 465 2525 of HOST (or\n"
+	      "                           find the server of user@domain) and say what works\n"
+	      "      --json               with --doctor: the findings as JSON\n"
+	      "      --queue              if the server cannot be reached or answers 4xx,\n"
+	      "                           keep the mail in the queue and exit 0\n"
+	      "      --flush[=due]        send the queued mail (=due: only what is due)\n"
+	      "      --list-queue         show the queue; --drop-queued ID removes one\n"
+	      "      --queue-dir DIR      the queue (default ~/.local/state/clsmtpc/queue)\n"
 	      "      --help, --version\n"
 	      "\n"
 	      "Exit status (sysexits): 0 sent, 64 usage, 65 bad data, 68 unknown host,\n"
@@ -92,6 +131,31 @@ void options_usage(FILE *f)
 	      "timeout: retry later), 76 protocol, 77 authentication, 78 configuration.\n",
 	      f);
 }
+
+/*
+ * getopt_long binds an optional argument only as "--opt=value". Users write
+ * "--tls-certcheck off" and "--auth plain" as msmtp's documentation spells
+ * them with '=', and the lone word would become the body: take the next
+ * word when it is one of the values the option knows.
+ */
+static const char *options_optional_value(int argc, char **argv, const char *const *known)
+{
+	size_t i;
+
+	if (optind >= argc)
+		return NULL;
+	for (i = 0; known[i]; i++) {
+		if (strcasecmp(argv[optind], known[i]) == 0)
+			return argv[optind++];
+	}
+	return NULL;
+}
+
+static const char *const options_on_off_words[] = {"on", "off", NULL};
+static const char *const options_auth_words[] = {
+    "on",          "off",         "auto",       "none",       "plain",
+    "login",       "cram-md5",    "digest-md5", "scram-sha-1", "scram-sha-256",
+    "scram-sha-1-plus", "scram-sha-256-plus", "xoauth2", "oauthbearer", NULL};
 
 static int options_on_off(const char *v, int dflt, int *out)
 {
@@ -175,7 +239,7 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 	o->tls_mode = SMTP_TLS_AUTO;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":P:M:U:A:r:p:F:T:s:N:Z:v46h", options_long, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":P:M:U:A:r:p:F:T:s:N:Z:v46ha:C:", options_long, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'P':
@@ -188,6 +252,8 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 			o->user = optarg;
 			break;
 		case 'A':
+			if (optarg == NULL)
+				optarg = (char *)options_optional_value(argc, argv, options_auth_words);
 			if (optarg == NULL || strcasecmp(optarg, "on") == 0)
 				o->auth = "auto";
 			else if (strcasecmp(optarg, "off") == 0)
@@ -232,10 +298,14 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 					       "-Z wants smtps, tls or none, not '%s'", optarg);
 			break;
 		case OPT_TLS:
+			if (optarg == NULL)
+				optarg = (char *)options_optional_value(argc, argv, options_on_off_words);
 			if (options_on_off(optarg, 1, &tls) < 0)
 				return err_set(err, CL_EUSAGE, "--tls wants on or off");
 			break;
 		case OPT_STARTTLS:
+			if (optarg == NULL)
+				optarg = (char *)options_optional_value(argc, argv, options_on_off_words);
 			if (options_on_off(optarg, 1, &starttls) < 0)
 				return err_set(err, CL_EUSAGE, "--tls-starttls wants on or off");
 			break;
@@ -249,9 +319,12 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 			o->fingerprint = optarg;
 			break;
 		case OPT_CERTCHECK:
+			if (optarg == NULL)
+				optarg = (char *)options_optional_value(argc, argv, options_on_off_words);
 			if (options_on_off(optarg, 1, &v) < 0)
 				return err_set(err, CL_EUSAGE, "--tls-certcheck wants on or off");
 			o->certcheck = v;
+			o->certcheck_set = 1;
 			break;
 		case OPT_TIMEOUT:
 			if (strcasecmp(optarg, "off") == 0) {
@@ -279,6 +352,46 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 			break;
 		case OPT_VERSION:
 			o->show_version = 1;
+			break;
+		case OPT_DOCTOR:
+			o->doctor = 1;
+			o->doctor_target = optarg;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case 'a':
+			o->account = optarg;
+			break;
+		case 'C':
+			o->config_file = optarg;
+			break;
+		case OPT_IMPORT_MSMTPRC:
+			o->import_msmtprc = 1;
+			o->import_file = optarg;
+			break;
+		case OPT_KEYRING:
+			o->keyring = 1;
+			break;
+		case OPT_PASSWORD_ENV:
+			o->password_env = optarg;
+			break;
+		case OPT_QUEUE:
+			o->queue = 1;
+			break;
+		case OPT_FLUSH:
+			if (optarg && strcmp(optarg, "due") != 0 && strcmp(optarg, "all") != 0)
+				return err_set(err, CL_EUSAGE, "--flush wants =due or nothing");
+			o->flush = optarg && strcmp(optarg, "due") == 0 ? 2 : 1;
+			break;
+		case OPT_LIST_QUEUE:
+			o->list_queue = 1;
+			break;
+		case OPT_DROP_QUEUED:
+			o->drop_queued = optarg;
+			break;
+		case OPT_QUEUE_DIR:
+			o->queue_dir = optarg;
 			break;
 		case ':':
 			return err_set(err, CL_EUSAGE, "option %s needs an argument",

@@ -7,6 +7,7 @@
 #define CLSMTPC_OPTIONS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "smtp_client.h"
@@ -38,6 +39,28 @@ struct client_opts {
 	int family;
 	const char *body_arg;    /* last argument, or NULL / "-" for stdin */
 	int show_help, show_version;
+	int doctor;              /* --doctor: diagnose instead of sending */
+	const char *doctor_target; /* --doctor=TARGET, else the last argument or -M */
+	int json;                /* --json: the doctor's findings as JSON */
+	/* Accounts (config.h, accounts.h): */
+	const char *account;     /* -a, --account NAME */
+	const char *config_file; /* -C, --config FILE */
+	int certcheck_set;       /* --tls-certcheck given (else the account's) */
+	int keyring;             /* --keyring: password from secret-tool */
+	const char *password_env; /* --password-env NAME */
+	int import_msmtprc;      /* --import-msmtprc [FILE] */
+	const char *import_file;
+	/* A whole message prepared by the caller (sendmail mode): canonical
+	 * CRLF, headers complete; send_run sends it instead of composing. */
+	const char *raw_msg;
+	size_t raw_len;
+	int raw_8bit;
+	/* The offline queue (queue_cli.h, docs/queue.md): */
+	int queue;               /* --queue, or an account's "queue on-tempfail" */
+	int flush;               /* --flush: 1 everything, 2 (--flush=due) due only */
+	int list_queue;          /* --list-queue */
+	const char *drop_queued; /* --drop-queued ID */
+	const char *queue_dir;   /* --queue-dir DIR */
 };
 
 /* Parse argv into o. Usage errors: CL_EUSAGE with a message. */

@@ -1,5 +1,6 @@
 /*
- * secret.c - password from a command (msmtp's passwordeval): the command's
+ * secret.c - passwords from a command (msmtp's passwordeval), from the
+ * system keyring (secret-tool) and from the environment. A command's
  * standard output is read through a pipe, bounded to SECRET_MAX bytes, and
  * every copy is wiped. Its standard error is left to the terminal so the
  * user sees why a keyring or gpg prompt failed.
@@ -13,7 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int secret_from_command(const char *cmd, struct buf *out, struct cl_err *err)
+/* Run argv (execvp) and keep the first line of its output. what names the
+ * source in messages. 127 from the child means it could not be run. */
+static int secret_run(const char *what, char *const argv[], int *status_out, struct buf *out,
+                      struct cl_err *err)
 {
 	char tmp[512];
 	struct buf all = BUF_INIT(SECRET_MAX);
@@ -25,19 +29,19 @@ int secret_from_command(const char *cmd, struct buf *out, struct cl_err *err)
 	buf_set_secret(&all);
 	buf_set_secret(out);
 	if (pipe(fds) < 0)
-		return err_set(err, CL_ECONFIG, "passwordeval: pipe: %s", strerror(errno));
+		return err_set(err, CL_ECONFIG, "%s: pipe: %s", what, strerror(errno));
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		return err_set(err, CL_ECONFIG, "passwordeval: fork: %s", strerror(errno));
+		return err_set(err, CL_ECONFIG, "%s: fork: %s", what, strerror(errno));
 	}
 	if (pid == 0) {
 		close(fds[0]);
 		if (dup2(fds[1], STDOUT_FILENO) < 0)
 			_exit(127);
 		close(fds[1]);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -54,16 +58,15 @@ int secret_from_command(const char *cmd, struct buf *out, struct cl_err *err)
 	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	*status_out = status;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		buf_wipe(&all);
-		return err_set(err, CL_ECONFIG, "passwordeval: command failed (%s %d): %s",
-			       WIFEXITED(status) ? "exit status" : "signal",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), cmd);
+		return -1; /* the caller says why */
 	}
 	if (too_long) {
 		buf_wipe(&all);
-		return err_set(err, CL_ECONFIG, "passwordeval: output longer than %d bytes",
-			       SECRET_MAX);
+		return err_set(err, CL_ECONFIG, "%s: output longer than %d bytes", what,
+		               SECRET_MAX);
 	}
 	nl = all.len ? memchr(all.data, '\n', all.len) : NULL;
 	if (nl)
@@ -72,13 +75,80 @@ int secret_from_command(const char *cmd, struct buf *out, struct cl_err *err)
 		buf_truncate(&all, all.len - 1);
 	if (all.len == 0) {
 		buf_wipe(&all);
-		return err_set(err, CL_ECONFIG, "passwordeval: the command printed no password");
+		return err_set(err, CL_ECONFIG, "%s: the command printed no password", what);
 	}
 	buf_reset(out);
 	if (buf_add(out, all.data, all.len) < 0) {
 		buf_wipe(&all);
-		return err_set(err, CL_ECONFIG, "passwordeval: password too long");
+		return err_set(err, CL_ECONFIG, "%s: password too long", what);
 	}
 	buf_wipe(&all);
+	return 0;
+}
+
+int secret_from_command(const char *cmd, struct buf *out, struct cl_err *err)
+{
+	char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+	int status = 0;
+
+	err->cls = CL_OK;
+	if (secret_run("passwordeval", argv, &status, out, err) == 0)
+		return 0;
+	if (err->cls != CL_OK)
+		return -1;
+	return err_set(err, CL_ECONFIG, "passwordeval: command failed (%s %d): %s",
+	               WIFEXITED(status) ? "exit status" : "signal",
+	               WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), cmd);
+}
+
+int secret_from_keyring(const char *host, const char *user, struct buf *out, struct cl_err *err)
+{
+	char *argv[] = {"secret-tool", "lookup", "host",       (char *)host, "service",
+	                "smtp",        "user",   (char *)user, NULL};
+	int status = 0;
+
+	if (host == NULL || user == NULL)
+		return err_set(err, CL_ECONFIG, "keyring: needs a host and a user name");
+	err->cls = CL_OK;
+	if (secret_run("keyring", argv, &status, out, err) == 0)
+		return 0;
+	if (err->cls != CL_OK && !strstr(err->msg, "printed no password"))
+		return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return err_set(err, CL_ECONFIG,
+		               "keyring: secret-tool not found (Debian package libsecret-tools); "
+		               "or use passwordeval");
+	return err_set(err, CL_ECONFIG,
+	               "keyring: no password for %s at %s; store one with: secret-tool store "
+	               "--label=clsmtpc host %s service smtp user %s",
+	               user, host, host, user);
+}
+
+int secret_from_env(const char *name, struct buf *out, struct cl_err *err)
+{
+	char *v = getenv(name);
+	size_t n;
+
+	if (v == NULL || v[0] == '\0')
+		return err_set(err, CL_ECONFIG, "password_env: environment variable %s is %s", name,
+		               v ? "empty" : "not set");
+	n = strlen(v);
+	buf_wipe(out);
+	buf_set_secret(out);
+	if (n > SECRET_MAX || buf_add(out, v, n) < 0) {
+		buf_wipe(out);
+		return err_set(err, CL_ECONFIG, "password_env: %s is longer than %d bytes", name,
+		               SECRET_MAX);
+	}
+	/* A trailing newline (VAR=$(cat file)) is not part of the secret. */
+	while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\r'))
+		buf_truncate(out, out->len - 1);
+	/* Our copy is all we need: wipe the value in place (it is also what
+	 * /proc/self/environ shows) and drop the variable. */
+	explicit_bzero(v, n);
+	unsetenv(name);
+	if (out->len == 0)
+		return err_set(err, CL_ECONFIG, "password_env: environment variable %s is empty",
+		               name);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "compose.h"
 #include "hostname.h"
 #include "passfile.h"
+#include "queue_cli.h"
 #include "secret.h"
 #include "send.h"
 #include "smtp_client.h"
@@ -55,7 +56,8 @@ static int send_check_input(const struct client_opts *o, struct cl_err *err)
 		return -1;
 	if (o->domain && (strchr(o->domain, ' ') || o->domain[0] == '\0'))
 		return err_set(err, CL_EDATA, "--domain '%s' is not a host name", o->domain);
-	if (o->from && addr_check(o->from, "sender (-F)", 0, err) < 0)
+	/* A whole message (sendmail -f '<>') may have the null sender. */
+	if (o->from && addr_check(o->from, "sender (-F)", o->raw_msg != NULL, err) < 0)
 		return -1;
 	for (i = 0; i < o->nrcpt; i++)
 		if (addr_check(o->rcpts[i], "recipient (-T)", 0, err) < 0)
@@ -78,9 +80,14 @@ static int send_get_password(struct client_opts *o, struct buf *pw, struct cl_er
 		return passfile_lookup(o->passfile, o->user, o->host, pw, err);
 	if (o->passwordeval)
 		return secret_from_command(o->passwordeval, pw, err);
+	if (o->keyring)
+		return secret_from_keyring(o->host, o->user, pw, err);
+	if (o->password_env)
+		return secret_from_env(o->password_env, pw, err);
 	return err_set(err, CL_ECONFIG,
 		       "no password for %s: give -p FILE (user:server:password), "
-		       "--passwordeval CMD, or -r PASSWORD",
+		       "--passwordeval CMD, --keyring, --password-env NAME, an account "
+		       "(clsmtpc.conf(5)), or -r PASSWORD",
 		       o->user);
 }
 
@@ -128,7 +135,7 @@ int send_run(struct client_opts *o, struct cl_err *err)
 		err_set(err, CL_EUSAGE, "no recipient: give -T ADDRESS (or -v alone to probe)");
 		goto out;
 	}
-	if (send_check_input(o, err) < 0)
+	if (send_check_input(o, err) < 0 || (o->queue && queue_cli_check(o, err) < 0))
 		goto out;
 	if (o->auth && strcasecmp(o->auth, "none") != 0 && o->user == NULL && !probe) {
 		err_set(err, CL_EUSAGE, "-A %s needs a user name (-U)", o->auth);
@@ -180,6 +187,11 @@ int send_run(struct client_opts *o, struct cl_err *err)
 			p.creds.password = buf_cstr(&pw);
 	}
 
+	if (o->raw_msg) {
+		/* Sendmail mode: the caller prepared the whole message. */
+		cr.is_8bit = o->raw_8bit;
+		goto envelope;
+	}
 	if (o->body_arg && strcmp(o->body_arg, "-") != 0) {
 		buf_set(&body, o->body_arg);
 	} else if (send_read_all(STDIN_FILENO, &body, err) < 0) {
@@ -198,6 +210,7 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	if (compose_message(&cp, &msg, &cr, err) < 0)
 		goto out;
 
+envelope:
 	for (i = 0; i < o->nrcpt; i++)
 		smtputf8 |= addr_is_8bit(o->rcpts[i]);
 	memset(&m, 0, sizeof(m));
@@ -206,11 +219,20 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	m.nrcpt = o->nrcpt;
 	m.body_8bit = cr.is_8bit;
 	m.smtputf8 = smtputf8 || addr_is_8bit(m.from);
-	smtp_body_from_memory(&m.body, &mem, msg.data, msg.len);
+	if (o->raw_msg)
+		smtp_body_from_memory(&m.body, &mem, o->raw_msg, o->raw_len);
+	else
+		smtp_body_from_memory(&m.body, &mem, msg.data, msg.len);
 
 	if (smtp_session_open(&sess, &p, err) == 0)
 		r = smtp_session_send(sess, &m, 1, &res, err);
 	smtp_session_quit(sess);
+	if (r < 0 && o->queue && err->cls == CL_ETEMP) {
+		/* --queue: keep it for clsmtpc --flush (docs/queue.md). */
+		struct cl_err why = *err;
+		smtp_body_from_memory(&m.body, &mem, (const char *)mem.data, mem.len);
+		r = queue_cli_store(o, &m, &why, err);
+	}
 	if (r == 0 && res.warning[0])
 		fprintf(stderr, "clsmtpc: warning: %s\n", res.warning);
 out:

@@ -151,10 +151,11 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return err_set(err, CL_ETEMP, "connect: cannot connect to %s port %s%s%s: %s", host,
-		               port, peer[0] ? " (last tried " : "", peer[0] ? peer : "",
-		               last_errno == ETIMEDOUT ? "timed out (filtered? see --doctor)"
-		                                       : strerror(last_errno));
+		return err_set(err, CL_ETEMP, "connect: cannot connect to %s port %s%s%s%s: %s",
+			       host, port, peer[0] ? " (last tried " : "", peer[0] ? peer : "",
+			       peer[0] ? ")" : "",
+			       last_errno == ETIMEDOUT ? "timed out (filtered? try clsmtpc --doctor)"
+						       : strerror(last_errno));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	*out = conn_alloc(fd);
 	if (*out == NULL) {
@@ -333,12 +334,22 @@ int conn_write(struct conn *c, const void *p, size_t n, int timeout_ms, struct c
 
 void conn_close(struct conn *c)
 {
+	char sink[4096];
+	int i;
+
 	if (c == NULL)
 		return;
 	if (c->tls)
 		tls_session_close(c->tls);
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		/* Closing with unread bytes (the server's close_notify after its
+		 * 221) makes the kernel send RST instead of FIN: read what has
+		 * already arrived, without waiting for more. */
+		shutdown(c->fd, SHUT_WR);
+		for (i = 0; i < 16 && read(c->fd, sink, sizeof(sink)) > 0; i++)
+			;
 		close(c->fd);
+	}
 	buf_wipe(&c->in);
 	free(c);
 }

@@ -12,7 +12,6 @@
 #include "utf8.h"
 
 /* "=?UTF-8?B?" + "?=" around the base64 text of an encoded-word. */
-#define HDR_EW_PREFIX   "=?UTF-8?B?"
 #define HDR_EW_OVERHEAD 12
 
 static void hdr_emit(struct hdr *h, const char *p, size_t n)
@@ -43,8 +42,14 @@ void hdr_begin(struct hdr *h, struct buf *out, const char *name)
 	h->has_token = 0;
 	h->has_ew = 0;
 	h->failed = 0;
+	h->cs = NULL;
 	hdr_emit(h, name, strlen(name));
 	hdr_emit(h, ":", 1);
+}
+
+void hdr_set_charset(struct hdr *h, struct charset *cs)
+{
+	h->cs = cs && !cs->is_utf8 ? cs : NULL;
 }
 
 void hdr_token(struct hdr *h, const char *tok, size_t len)
@@ -79,26 +84,66 @@ static size_t hdr_words_cut(const char *s, size_t len, size_t max)
 	return c > 0 ? c : k;
 }
 
+/* For a charset other than UTF-8: the longest prefix of s (whole characters)
+ * whose conversion fits in max octets, cut between non-blanks when it can
+ * be, with its conversion left in conv. */
+static size_t hdr_words_cut_cs(struct charset *cs, const char *s, size_t len, size_t max,
+                               struct buf *conv)
+{
+	struct cl_err e;
+	size_t k = 0, next, c, q;
+
+	while (k < len) {
+		q = utf8_seq_len((const unsigned char *)s + k, len - k);
+		next = k + (q ? q : 1);
+		buf_reset(conv);
+		if (charset_from_utf8(cs, s, next, conv, "header", &e) < 0 || conv->len > max)
+			break;
+		k = next;
+	}
+	c = k;
+	if (k < len)
+		while (c > 0 && (hdr_is_wsp(s[c - 1]) || hdr_is_wsp(s[c])))
+			c = utf8_prefix_len(s, len, c - 1);
+	if (c == 0)
+		c = k;
+	buf_reset(conv);
+	if (c > 0 && charset_from_utf8(cs, s, c, conv, "header", &e) < 0)
+		return 0;
+	return c;
+}
+
 void hdr_words(struct hdr *h, const char *s, size_t len)
 {
-	size_t avail, raw, k, start;
+	struct buf conv = BUF_INIT(HDR_EW_MAX);
+	size_t avail, raw, k, start, overhead = HDR_EW_OVERHEAD;
+	int folded = 0;
 
+	if (h->cs)
+		overhead = 7 + strlen(h->cs->name); /* "=?" "?B?" "?=" */
 	while (len > 0 && !h->failed) {
 		avail = h->col + 1 < HDR_EW_LINE ? HDR_EW_LINE - h->col - 1 : 0;
 		if (avail > HDR_EW_MAX)
 			avail = HDR_EW_MAX;
 		/* Whole base64 quanta only: padding inside a word is legal, but
 		 * a full quantum carries more text in the same room. */
-		raw = avail >= HDR_EW_OVERHEAD + 4 ? 3 * ((avail - HDR_EW_OVERHEAD) / 4) : 0;
-		k = hdr_words_cut(s, len, raw);
+		raw = avail >= overhead + 4 ? 3 * ((avail - overhead) / 4) : 0;
+		k = h->cs ? hdr_words_cut_cs(h->cs, s, len, raw, &conv) : hdr_words_cut(s, len, raw);
 		if (k == 0) {
-			/* After a fold 45 octets fit: always a whole character. */
+			/* After a fold a whole character always fits: in UTF-8 45
+			 * octets, in ISO-2022-JP one character and its escapes. */
+			if (folded)
+				h->failed = 1;
 			hdr_fold(h);
+			folded = 1;
 			continue;
 		}
-		hdr_emit(h, " " HDR_EW_PREFIX, 1 + strlen(HDR_EW_PREFIX));
+		folded = 0;
+		hdr_emit(h, " =?", 3);
+		hdr_emit(h, h->cs ? h->cs->name : "UTF-8", strlen(h->cs ? h->cs->name : "UTF-8"));
+		hdr_emit(h, "?B?", 3);
 		start = h->out->len;
-		if (!h->failed && b64_encode(s, k, h->out) < 0)
+		if (!h->failed && b64_encode(h->cs ? conv.data : s, h->cs ? conv.len : k, h->out) < 0)
 			h->failed = 1;
 		h->col += h->out->len - start;
 		hdr_emit(h, "?=", 2);
@@ -107,6 +152,7 @@ void hdr_words(struct hdr *h, const char *s, size_t len)
 		s += k;
 		len -= k;
 	}
+	buf_free(&conv);
 }
 
 /* The longest run of whitespace or of non-whitespace in s. */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "charset.h"
 
 /* RFC 5322 2.1.1: lines SHOULD be at most 78 characters. */
 #define HDR_FOLD_COL 78
@@ -28,10 +29,16 @@ struct hdr {
 	int has_token; /* the current line holds a token after the field name */
 	int has_ew;    /* the current line holds an encoded-word */
 	int failed;    /* an append failed; everything after is a no-op */
+	struct charset *cs; /* charset of encoded-words; NULL: UTF-8 */
 };
 
-/* Start the field "Name:". */
+/* Start the field "Name:" (encoded-words in UTF-8). */
 void hdr_begin(struct hdr *h, struct buf *out, const char *name);
+/* Write this field's encoded-words in cs (NULL: UTF-8). Each word is
+ * converted on its own, so in ISO-2022-JP every word starts and ends in
+ * ASCII and never splits an escape sequence (RFC 1468, RFC 2047 5). The text
+ * must be convertible (checked beforehand with charset_from_utf8). */
+void hdr_set_charset(struct hdr *h, struct charset *cs);
 /* A token that must not be broken (an address, "<addr>,", a quoted string),
  * preceded by one space, or by a fold if it does not fit on this line. */
 void hdr_token(struct hdr *h, const char *tok, size_t len);
@@ -39,7 +46,8 @@ void hdr_token(struct hdr *h, const char *tok, size_t len);
  * it is plain ASCII, else (or when it could be misread as encoded-words, or
  * has a word too long to fold) as encoded-words. */
 void hdr_text(struct hdr *h, const char *s, size_t len);
-/* s (valid UTF-8) as a run of encoded-words, preceded by a space. */
+/* s (valid UTF-8) as a run of encoded-words, preceded by a space. Each
+ * is at most 75 characters and holds whole characters. */
 void hdr_words(struct hdr *h, const char *s, size_t len);
 /* A display name as an RFC 5322 phrase: atoms as they are, a quoted string
  * when it holds specials, encoded-words when not ASCII. */

@@ -123,7 +123,10 @@ int smtp_session_read_reply(struct smtp_session *s, int timeout_ms, const char *
 			smtp_session_set_state(s, SMTP_S_BROKEN);
 			return err_prefix(err, "%s", what);
 		}
-		smtp_transcript(s, '<', buf_cstr(&s->line));
+		if (s->in_sasl && s->line.len >= 4 && memcmp(s->line.data, "334", 3) == 0)
+			smtp_transcript(s, '<', s->line.data[3] == '-' ? "334-********" : "334 ********");
+		else
+			smtp_transcript(s, '<', buf_cstr(&s->line));
 		r = smtp_reply_feed(&s->reply, s->line.data, s->line.len, err);
 		if (r < 0) {
 			smtp_session_set_state(s, SMTP_S_BROKEN);
@@ -255,6 +258,7 @@ static int smtp_auth_exchange(struct smtp_session *s, struct sasl_client *sc, st
 		buf_add(&cmd, resp.data, resp.len);
 	}
 	r = smtp_session_queue(s, buf_cstr(&cmd), shown, err);
+	s->in_sasl = 1;
 	while (r == 0) {
 		r = smtp_session_flush(s, s->p->timeouts.command_ms, err);
 		if (r == 0)
@@ -279,6 +283,7 @@ static int smtp_auth_exchange(struct smtp_session *s, struct sasl_client *sc, st
 		if (r == 0)
 			r = smtp_session_queue(s, buf_cstr(&resp), 0, err);
 	}
+	s->in_sasl = 0;
 	if (rejected) {
 		int c = s->reply.code;
 		buf_reset(&s->scratch);

@@ -48,6 +48,9 @@ struct smtp_session {
 	struct buf auth_ir;        /* its initial response (secret; wiped) */
 	char auth_mech[32];        /* mechanism used or pending */
 	int authenticated;
+	/* Inside a SASL exchange: the transcript hides the server's 334
+	 * challenges too (a SCRAM server-first and v= allow offline guessing). */
+	int in_sasl;
 };
 
 /* The only way to change state; logged in debug transcripts. */

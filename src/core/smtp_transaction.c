@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr_idn.h"
 #include "smtp_data.h"
 
 enum smtp_expect_kind {
@@ -566,29 +567,39 @@ out:
 	return r;
 }
 
-int smtp_session_send(struct smtp_session *s, const struct smtp_message *m, int last,
+int smtp_session_send(struct smtp_session *s, const struct smtp_message *m0, int last,
                       struct smtp_result *res, struct cl_err *err)
 {
 	struct smtp_tx t;
-	int r;
+	struct addr_idn_env env;
+	const struct smtp_message *m = &env.m;
+	int r = -1;
 
 	if (s->state != SMTP_S_READY)
 		return err_set(err, CL_ESOFTWARE, "session not ready for a message");
+	/* Addresses as this server takes them: A-labels without SMTPUTF8, and
+	 * a non-ASCII local part refused before anything is sent. */
+	if (addr_idn_envelope(m0, (s->caps.flags & CAP_SMTPUTF8) != 0, s->p->host, &env, err) < 0)
+		goto out;
 	memset(&t, 0, sizeof(t));
 	t.s = s;
 	t.m = m;
 	t.res = res;
 	res->rcpt = calloc(m->nrcpt ? m->nrcpt : 1, sizeof(*res->rcpt));
-	if (res->rcpt == NULL)
-		return err_set(err, CL_ESOFTWARE, "out of memory");
+	if (res->rcpt == NULL) {
+		err_set(err, CL_ESOFTWARE, "out of memory");
+		goto out;
+	}
 	res->nrcpt = m->nrcpt;
 	snprintf(res->auth_mech, sizeof(res->auth_mech), "%s", s->auth_mech);
 	if (tx_check_server(&t, err) < 0)
-		return -1;
+		goto out;
 	buf_reset(&s->out);
 	r = tx_run(&t, last, err);
 	free(t.exp);
 	if (r == 0 && s->state != SMTP_S_QUIT && s->state != SMTP_S_BROKEN)
 		smtp_session_set_state(s, SMTP_S_READY);
+out:
+	addr_idn_env_free(&env);
 	return r;
 }

@@ -367,3 +367,114 @@ int tls_session_peer_summary(struct tls_session *s, struct buf *out)
 	X509_free(cert);
 	return r;
 }
+
+enum tls_verify_class tls_verify_classify(long code)
+{
+	switch (code) {
+	case X509_V_OK:
+		return TLS_VERIFY_OK;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+		return TLS_VERIFY_EXPIRED;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+		return TLS_VERIFY_NOT_YET_VALID;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+	case X509_V_ERR_EMAIL_MISMATCH:
+		return TLS_VERIFY_WRONG_NAME;
+	default:
+		/* Self-signed, unknown issuer, bad signature, wrong purpose:
+		 * for the user all mean "this chain is not one we trust". */
+		return TLS_VERIFY_UNTRUSTED;
+	}
+}
+
+const char *tls_verify_class_name(enum tls_verify_class c)
+{
+	static const char *const names[] = {
+	    "ok", "expired", "not-yet-valid", "wrong-name", "untrusted", "no-certificate",
+	};
+
+	return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c] : "untrusted";
+}
+
+static void tls_time_iso(const ASN1_TIME *t, char *out, size_t n)
+{
+	struct tm tm;
+
+	if (t && ASN1_TIME_to_tm(t, &tm) == 1)
+		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		snprintf(out, n, "?");
+}
+
+/* subjectAltName DNS names and IP addresses, space separated. */
+static void tls_alt_names(X509 *cert, char *out, size_t n)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	struct buf b = BUF_INIT(4096);
+	char ip[INET6_ADDRSTRLEN];
+	int i;
+
+	for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const unsigned char *d;
+		int len;
+
+		if (g->type == GEN_DNS) {
+			d = ASN1_STRING_get0_data(g->d.dNSName);
+			len = ASN1_STRING_length(g->d.dNSName);
+			if (b.len)
+				buf_addc(&b, ' ');
+			buf_add(&b, d, (size_t)len);
+		} else if (g->type == GEN_IPADD) {
+			d = ASN1_STRING_get0_data(g->d.iPAddress);
+			len = ASN1_STRING_length(g->d.iPAddress);
+			if ((len == 4 && inet_ntop(AF_INET, d, ip, sizeof(ip))) ||
+			    (len == 16 && inet_ntop(AF_INET6, d, ip, sizeof(ip))))
+				buf_printf(&b, "%s%s", b.len ? " " : "", ip);
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	snprintf(out, n, "%s", buf_cstr(&b));
+	/* A name with a control character is the server's garbage, not ours
+	 * to print. */
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	buf_free(&b);
+}
+
+int tls_session_peer_info(struct tls_session *s, struct tls_peer_info *out)
+{
+	X509 *cert = SSL_get1_peer_certificate(s->ssl);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	size_t off = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (cert == NULL) {
+		out->verify = TLS_VERIFY_NO_CERT;
+		out->verify_code = -1;
+		snprintf(out->verify_msg, sizeof(out->verify_msg),
+		         "the server sent no certificate");
+		return 0;
+	}
+	tls_name_line(X509_get_subject_name(cert), out->subject, sizeof(out->subject));
+	tls_name_line(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer));
+	tls_alt_names(cert, out->names, sizeof(out->names));
+	tls_time_iso(X509_get0_notBefore(cert), out->not_before, sizeof(out->not_before));
+	tls_time_iso(X509_get0_notAfter(cert), out->not_after, sizeof(out->not_after));
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1) {
+		for (i = 0; i < mdlen && off + 4 <= sizeof(out->sha256); i++)
+			off += (size_t)snprintf(out->sha256 + off, sizeof(out->sha256) - off,
+			                        i ? ":%02X" : "%02X", md[i]);
+	}
+	X509_free(cert);
+	out->verify_code = SSL_get_verify_result(s->ssl);
+	out->verify = tls_verify_classify(out->verify_code);
+	snprintf(out->verify_msg, sizeof(out->verify_msg), "%s",
+	         X509_verify_cert_error_string(out->verify_code));
+	return 0;
+}

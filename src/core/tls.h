@@ -51,4 +51,36 @@ int tls_session_exporter_b64(struct tls_session *s, struct buf *out);
 /* One line about the peer certificate: subject, issuer, expiry, verified. */
 int tls_session_peer_summary(struct tls_session *s, struct buf *out);
 
+/* Why a certificate did not verify, in the classes a user can act on. */
+enum tls_verify_class {
+	TLS_VERIFY_OK,
+	TLS_VERIFY_EXPIRED,       /* notAfter in the past */
+	TLS_VERIFY_NOT_YET_VALID, /* notBefore in the future (a wrong clock?) */
+	TLS_VERIFY_WRONG_NAME,    /* chain fine, made out for another name */
+	TLS_VERIFY_UNTRUSTED,     /* self-signed, unknown CA, broken chain... */
+	TLS_VERIFY_NO_CERT,       /* the server sent none */
+};
+
+/* The peer certificate's facts as fields (--doctor). Verification is
+ * OpenSSL's verdict on chain and name even when the context did not enforce
+ * it (certcheck off), so a probe can report why a certificate fails. */
+struct tls_peer_info {
+	char subject[256]; /* one-line RFC 2253-like form */
+	char issuer[256];
+	char names[512];     /* subjectAltName DNS names and IPs, space separated */
+	char not_before[32]; /* "2025-01-31T23:59:59Z" */
+	char not_after[32];
+	char sha256[100]; /* "AB:CD:..." */
+	long verify_code; /* X509_V_OK or X509_V_ERR_* */
+	enum tls_verify_class verify;
+	char verify_msg[128]; /* OpenSSL's words for verify_code */
+};
+
+/* Fill out from the session's peer certificate; -1 only if OpenSSL fails. */
+int tls_session_peer_info(struct tls_session *s, struct tls_peer_info *out);
+/* Map an X509_V_* code to its class (pure; unit-tested). */
+enum tls_verify_class tls_verify_classify(long x509_verify_code);
+/* "ok", "expired", "not-yet-valid", "wrong-name", "untrusted", "no-certificate". */
+const char *tls_verify_class_name(enum tls_verify_class c);
+
 #endif

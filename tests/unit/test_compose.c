@@ -54,7 +54,7 @@ static int wire_ok(const struct buf *m)
 /* Compose p into m (reset first); checks the wire form. */
 static int compose(const struct compose_params *p, struct buf *m, struct cl_err *err)
 {
-	struct compose_result res = {-1};
+	struct compose_result res = {-1, -1};
 	int r;
 
 	buf_reset(m);
@@ -63,6 +63,7 @@ static int compose(const struct compose_params *p, struct buf *m, struct cl_err 
 	if (r == 0) {
 		CHECK(wire_ok(m));
 		CHECK_INT(res.is_8bit, 0);
+		CHECK_INT(res.smtputf8, 0);
 	}
 	return r;
 }
@@ -130,10 +131,10 @@ TEST(test_compose_seed_message_exact_text)
 	           "Subject: clsmtpc test mail\r\n"
 	           "Date: Mon, 10 Sep 2018 19:59:14 +0900\r\n"
 	           "Message-ID: %s\r\n"
+	           "X-Mailer: clsmtpc-test\r\n"
 	           "MIME-Version: 1.0\r\n"
 	           "Content-Type: text/plain; charset=US-ASCII\r\n"
 	           "Content-Transfer-Encoding: 7bit\r\n"
-	           "X-Mailer: clsmtpc-test\r\n"
 	           "\r\n"
 	           "test test test\r\n",
 	           mid);

@@ -167,6 +167,26 @@ TEST(test_exitcodes_are_sysexits_with_clean_temporary_line)
 	CHECK_INT(exitcode_for(CL_ESOFTWARE), EX_SOFTWARE);
 }
 
+TEST(test_options_optional_values_also_as_next_word)
+{
+	char *v[] = {"clsmtpc", "--tls-certcheck", "off", "--auth", "plain", "--tls", "on",
+		     "--tls-starttls", "off", "the body", NULL};
+	char *w[] = {"clsmtpc", "--auth", "the body", NULL};
+	struct client_opts o;
+	struct cl_err e;
+
+	CHECK(parse(ARGC(v), v, &o, &e) == 0);
+	CHECK_INT(o.certcheck, 0);
+	CHECK_STR(o.auth, "plain");
+	CHECK_INT(o.tls_mode, SMTP_TLS_SMTPS);
+	CHECK_STR(o.body_arg, "the body");
+	options_free(&o);
+	CHECK(parse(ARGC(w), w, &o, &e) == 0);
+	CHECK_STR(o.auth, "auto");
+	CHECK_STR(o.body_arg, "the body");
+	options_free(&o);
+}
+
 int main(void)
 {
 	RUN(test_options_seed_command_line);
@@ -175,6 +195,7 @@ int main(void)
 	RUN(test_options_recipients_repeat_and_split_on_commas);
 	RUN(test_options_family_verbose_and_auth_switches);
 	RUN(test_options_usage_errors_name_the_problem);
+	RUN(test_options_optional_values_also_as_next_word);
 	RUN(test_exitcodes_are_sysexits_with_clean_temporary_line);
 	CHECK_DONE();
 }

@@ -1,0 +1,17 @@
+/*
+ * doctor_json.h - the doctor's findings as one JSON object (--json), in
+ * the schema DOCTOR_JSON_SCHEMA documented in clsmtpc(1): fields are only
+ * ever added within a schema version, never renamed or retyped.
+ */
+#ifndef CLSMTPC_DOCTOR_JSON_H
+#define CLSMTPC_DOCTOR_JSON_H
+
+#include "buf.h"
+#include "doctor.h"
+
+/* The whole object, pretty-printed, ending in a newline. */
+int doctor_json_format(struct buf *out, const struct doctor_report *r);
+/* Append s as a JSON string: quotes, escapes, invalid UTF-8 as U+FFFD. */
+int doctor_json_string(struct buf *out, const char *s);
+
+#endif

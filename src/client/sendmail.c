@@ -1,0 +1,434 @@
+/*
+ * sendmail.c - sendmail mode (see sendmail.h). Options are parsed the way
+ * sendmail's getopt does (clusters, arguments attached or separate); those
+ * meaningless for a submission client are accepted and ignored. The message
+ * is read whole, canonicalised to CRLF, its header handled by rawmsg.c, and
+ * sent by send_run through the account chosen by -a, -f or the From field.
+ */
+#include "sendmail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "accounts.h"
+#include "addr.h"
+#include "compose.h"
+#include "config.h"
+#include "hostname.h"
+#include "options.h"
+#include "rawmsg.h"
+#include "send.h"
+#include "smtp_data.h"
+
+/* An aliases file longer than this is not an aliases file. */
+#define SENDMAIL_ALIASES_MAX (256 * 1024)
+
+struct sendmail_opts {
+	int extract;          /* -t */
+	int dot_ignore;       /* -i, -oi: a lone "." does not end the message */
+	int verbose;          /* -v */
+	int read_env_from;    /* --read-envelope-from (msmtp): -f from From: */
+	int sender_set;       /* -f or -r given */
+	const char *sender;   /* its address, "" for <> */
+	const char *fullname; /* -F */
+	const char *account, *config;
+};
+
+/* The recipients, owned copies, without duplicates. */
+struct sendmail_rcpts {
+	char *v[OPT_RCPT_MAX];
+	size_t n;
+	const char *aliases; /* the account's aliases file, or NULL */
+	struct cl_err *err;
+	int depth;
+};
+
+int sendmail_wanted(int argc, char **argv)
+{
+	const char *base;
+
+	if (argc > 1 && strcmp(argv[1], "--sendmail") == 0)
+		return 1;
+	if (argc < 1 || argv[0] == NULL)
+		return 0;
+	base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	return strcmp(base, "sendmail") == 0;
+}
+
+static int sendmail_add_rcpt(void *arg, const char *addr);
+
+/* Unqualified names ("root", as cron writes) go through the aliases file. */
+static int sendmail_add_unqualified(struct sendmail_rcpts *r, const char *name)
+{
+	int x;
+
+	if (r->aliases && r->depth == 0) {
+		r->depth++;
+		x = sendmail_alias_expand(r->aliases, name, sendmail_add_rcpt, r, r->err);
+		r->depth--;
+		if (x <= 0)
+			return x;
+	}
+	return err_set(r->err, CL_EDATA,
+	               "recipient '%s' has no domain: give a full address, or map it in an "
+	               "aliases file (\"aliases FILE\" in the account, clsmtpc.conf(5))",
+	               name);
+}
+
+static int sendmail_add_rcpt(void *arg, const char *addr)
+{
+	struct sendmail_rcpts *r = arg;
+	size_t i;
+
+	if (strchr(addr, '@') == NULL)
+		return sendmail_add_unqualified(r, addr);
+	if (addr_check(addr, "recipient", 0, r->err) < 0)
+		return -1;
+	for (i = 0; i < r->n; i++)
+		if (strcasecmp(r->v[i], addr) == 0)
+			return 0;
+	if (r->n == OPT_RCPT_MAX)
+		return err_set(r->err, CL_EUSAGE, "too many recipients (at most %d)", OPT_RCPT_MAX);
+	r->v[r->n] = strdup(addr);
+	if (r->v[r->n] == NULL)
+		return err_set(r->err, CL_ESOFTWARE, "out of memory");
+	r->n++;
+	return 0;
+}
+
+int sendmail_alias_expand(const char *path, const char *name,
+                          int (*cb)(void *arg, const char *addr), void *arg, struct cl_err *err)
+{
+	struct buf text = BUF_INIT(SENDMAIL_ALIASES_MAX), dflt = BUF_INIT(4096);
+	char tmp[4096], *line, *save = NULL, *colon;
+	ssize_t n;
+	int fd, r = 1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, CL_ECONFIG, "aliases file %s: %s", path, strerror(errno));
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		if (buf_add(&text, tmp, (size_t)n) < 0) {
+			close(fd);
+			buf_free(&text);
+			return err_set(err, CL_ECONFIG, "aliases file %s is too large", path);
+		}
+	close(fd);
+	for (line = strtok_r(text.data ? text.data : (char *)"", "\n", &save); line && r == 1;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t");
+		if (line[0] == '#' || (colon = strchr(line, ':')) == NULL)
+			continue;
+		*colon = '\0';
+		while (colon > line && (colon[-1] == ' ' || colon[-1] == '\t'))
+			*--colon = '\0';
+		if (strcasecmp(line, name) == 0)
+			r = rawmsg_addr_list(colon + 1 + strspn(colon + 1, " \t"), cb, arg, err) < 0
+			        ? -1
+			        : 0;
+		else if (strcasecmp(line, "default") == 0 && dflt.len == 0)
+			buf_adds(&dflt, colon + 1);
+	}
+	if (r == 1 && dflt.len)
+		r = rawmsg_addr_list(buf_cstr(&dflt), cb, arg, err) < 0 ? -1 : 0;
+	buf_free(&text);
+	buf_free(&dflt);
+	return r;
+}
+
+/* "-f <a@b>", "-f a@b", "-f <>", "-f ''" -> "a@b" or "". */
+static const char *sendmail_strip_angle(char *s)
+{
+	size_t l;
+
+	while (*s == ' ')
+		s++;
+	l = strlen(s);
+	while (l && s[l - 1] == ' ')
+		s[--l] = '\0';
+	if (l >= 2 && s[0] == '<' && s[l - 1] == '>') {
+		s[l - 1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+/* sendmail's options. Letters taking an argument, attached or next. */
+static int sendmail_parse(int argc, char **argv, struct sendmail_opts *so, int *first_rcpt,
+                          struct cl_err *err)
+{
+	int i = 1;
+
+	memset(so, 0, sizeof(*so));
+	if (argc > 1 && strcmp(argv[1], "--sendmail") == 0)
+		i = 2;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+		char *a = argv[i], *val;
+		size_t k;
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[1] == '-') { /* msmtp's long options that matter here */
+			const char *eq = strchr(a, '=');
+			size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+			const char **dst = NULL;
+
+			if (nl == 9 && strncmp(a, "--account", nl) == 0)
+				dst = &so->account;
+			else if (nl == 8 && strncmp(a, "--config", nl) == 0)
+				dst = &so->config;
+			else if (strcmp(a, "--read-envelope-from") == 0) {
+				so->read_env_from = 1;
+				continue;
+			} else if (strcmp(a, "--verbose") == 0) {
+				so->verbose++;
+				continue;
+			} else
+				return err_set(err, CL_EUSAGE, "unknown option %s", a);
+			if (eq)
+				*dst = eq + 1;
+			else if (i + 1 < argc)
+				*dst = argv[++i];
+			else
+				return err_set(err, CL_EUSAGE, "%s needs an argument", a);
+			continue;
+		}
+		for (k = 1; a[k]; k++) {
+			char c = a[k];
+
+			if (strchr("tivmnUG", c)) {
+				if (c == 't')
+					so->extract = 1;
+				else if (c == 'i')
+					so->dot_ignore = 1;
+				else if (c == 'v')
+					so->verbose++;
+				continue; /* -m, -n, -U, -G: meaningless here */
+			}
+			if (!strchr("frFoOBNRVXhLCabq", c))
+				return err_set(
+				    err, CL_EUSAGE,
+				    "unknown sendmail option -%c (clsmtpc sendmail mode: "
+				    "-t -i -f -r -F -v -bm -o* -C -a; see clsmtpc(1))",
+				    c);
+			/* The argument: the rest of this word, or the next word. */
+			if (a[k + 1])
+				val = a + k + 1;
+			else if (c == 'q') /* -q alone */
+				val = (char *)"";
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return err_set(err, CL_EUSAGE, "option -%c needs an argument", c);
+			switch (c) {
+			case 'f':
+			case 'r':
+				so->sender = sendmail_strip_angle(val);
+				so->sender_set = 1;
+				break;
+			case 'F':
+				so->fullname = val;
+				break;
+			case 'o':
+				/* -oi: like -i. -oem, -odi, -oQ...: queueing and error
+				 * modes of a local MTA, meaningless for us. */
+				if (strcmp(val, "i") == 0)
+					so->dot_ignore = 1;
+				break;
+			case 'b':
+				if (strcmp(val, "m") != 0)
+					return err_set(
+					    err, CL_EUSAGE,
+					    "-b%s is not supported: clsmtpc only sends "
+					    "(-bm); for the queue see clsmtpc --list-queue",
+					    val);
+				break;
+			case 'q':
+				return err_set(err, CL_EUSAGE,
+				               "-q: use clsmtpc --flush to send queued mail");
+			case 'C':
+				so->config = val;
+				break;
+			case 'a':
+				so->account = val;
+				break;
+			default: /* -O -B -N -R -V -X -h -L: ignored with their argument */
+				break;
+			}
+			break; /* the argument used the rest of this word */
+		}
+	}
+	*first_rcpt = i;
+	return 0;
+}
+
+/* Read standard input whole. Without -i, a line holding only "." ends the
+ * message, as sendmail does. */
+static int sendmail_read(int dot_ignore, struct buf *out, struct cl_err *err)
+{
+	char tmp[65536];
+	ssize_t n;
+	size_t i;
+
+	for (;;) {
+		n = read(STDIN_FILENO, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, CL_EIO, "reading the message from standard input: %s",
+			               strerror(errno));
+		if (n == 0)
+			break;
+		if (buf_add(out, tmp, (size_t)n) < 0)
+			return err_set(err, CL_EDATA, "the message is larger than %u bytes",
+			               (unsigned)MSG_MAX);
+	}
+	if (dot_ignore || out->len == 0)
+		return 0;
+	for (i = 0; i < out->len; i++) {
+		if (i > 0 && out->data[i - 1] != '\n')
+			continue;
+		if (out->data[i] == '.' && (i + 1 == out->len || out->data[i + 1] == '\n' ||
+		                            (out->data[i + 1] == '\r' &&
+		                             (i + 2 == out->len || out->data[i + 2] == '\n')))) {
+			buf_truncate(out, i);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int sendmail_first_addr(void *arg, const char *addr)
+{
+	struct buf *b = arg;
+
+	if (b->len == 0)
+		buf_set(b, addr);
+	return 0;
+}
+
+int sendmail_run(int argc, char **argv, struct cl_err *err)
+{
+	struct sendmail_opts so;
+	struct sendmail_rcpts rc;
+	struct client_opts o;
+	struct config cfg;
+	const struct config_account *acct = NULL;
+	struct buf in = BUF_INIT(MSG_MAX), canon = BUF_INIT(MSG_MAX + MSG_MAX / 2),
+	           msg = BUF_INIT(MSG_MAX + MSG_MAX / 2), hfrom = BUF_INIT(1024),
+	           value = BUF_INIT(65536), msgid_dom = BUF_INIT(256);
+	struct rawmsg_opts ro;
+	struct rawmsg_info info;
+	const char *at;
+	int first = 0, i, r = -1;
+	size_t k;
+
+	memset(&rc, 0, sizeof(rc));
+	memset(&cfg, 0, sizeof(cfg));
+	rc.err = err;
+	if (sendmail_parse(argc, argv, &so, &first, err) < 0)
+		goto out;
+	if (sendmail_read(so.dot_ignore, &in, err) < 0)
+		goto out;
+	if (smtp_data_canonicalize(in.data ? in.data : "", in.len, &canon) < 0) {
+		err_set(err, CL_EDATA, "the message is too large");
+		goto out;
+	}
+	buf_free(&in);
+	/* The From field's address: to choose the account when there is no -f. */
+	if (rawmsg_header_get(buf_cstr(&canon), canon.len, "From", &value) == 1)
+		rawmsg_addr_list(buf_cstr(&value), sendmail_first_addr, &hfrom, err);
+
+	memset(&o, 0, sizeof(o));
+	o.certcheck = 1;
+	o.family = AF_UNSPEC;
+	o.tls_mode = SMTP_TLS_AUTO;
+	o.verbose = so.verbose;
+	o.account = so.account;
+	o.config_file = so.config;
+	if (so.sender_set)
+		o.from = so.sender;
+	else if (so.read_env_from && hfrom.len)
+		o.from = buf_cstr(&hfrom);
+	if (accounts_resolve(&o,
+	                     o.from      ? o.from
+	                     : hfrom.len ? buf_cstr(&hfrom)
+	                                 : NULL,
+	                     &cfg, &acct, err) < 0)
+		goto out;
+	if (acct == NULL) {
+		err_set(err, CL_ECONFIG,
+		        "sendmail mode needs an account: write %s with an account and "
+		        "\"account default : NAME\" (see clsmtpc.conf(5))",
+		        cfg.path ? cfg.path : "~/.config/clsmtpc/config");
+		goto out;
+	}
+	if (o.from == NULL && hfrom.len)
+		o.from = buf_cstr(&hfrom);
+	if (o.from == NULL) {
+		err_set(err, CL_EUSAGE,
+		        "no sender: give -f ADDRESS, a From: field, or 'from' in account %s",
+		        acct->name);
+		goto out;
+	}
+
+	rc.aliases = acct->aliases;
+	for (i = first; i < argc; i++)
+		if (rawmsg_addr_list(argv[i], sendmail_add_rcpt, &rc, err) < 0)
+			goto out;
+	if (so.extract &&
+	    rawmsg_recipients(buf_cstr(&canon), canon.len, sendmail_add_rcpt, &rc, err) < 0)
+		goto out;
+	if (rc.n == 0) {
+		err_set(err, CL_EUSAGE,
+		        so.extract ? "no recipients: the message has no To, Cc or Bcc field"
+		                   : "no recipients: give addresses, or -t to read them from the "
+		                     "message");
+		goto out;
+	}
+
+	at = strrchr(o.from, '@');
+	if (at && at[1])
+		buf_set(&msgid_dom, at + 1);
+	else if (o.domain)
+		buf_set(&msgid_dom, o.domain);
+	else
+		hostname_fqdn(&msgid_dom);
+	memset(&ro, 0, sizeof(ro));
+	ro.strip_bcc = 1;
+	ro.add_date = 1;
+	ro.msgid_domain = buf_cstr(&msgid_dom);
+	ro.from_addr = o.from[0] ? o.from : NULL;
+	ro.from_name = so.fullname;
+	if (rawmsg_prepare(buf_cstr(&canon), canon.len, &ro, &msg, &info, err) < 0)
+		goto out;
+	buf_free(&canon);
+
+	for (k = 0; k < rc.n; k++)
+		o.rcpts[k] = rc.v[k];
+	o.nrcpt = rc.n;
+	o.raw_msg = msg.data ? msg.data : "";
+	o.raw_len = msg.len;
+	o.raw_8bit = info.is_8bit;
+	r = send_run(&o, err);
+out:
+	for (k = 0; k < rc.n; k++)
+		free(rc.v[k]);
+	config_free(&cfg);
+	buf_free(&in);
+	buf_free(&canon);
+	buf_free(&msg);
+	buf_free(&hfrom);
+	buf_free(&value);
+	buf_free(&msgid_dom);
+	return r;
+}
