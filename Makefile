@@ -27,22 +27,24 @@ CORE_SRC   := $(sort $(wildcard src/core/*.c))
 CLIENT_SRC := $(sort $(wildcard src/client/*.c))
 SERVER_SRC := $(sort $(wildcard src/server/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+SUNIT_SRC  := $(sort $(wildcard tests/unit/server/test_*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SUNIT_BIN  := $(SUNIT_SRC:tests/unit/server/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 LIBCORE    := $(BUILD)/libclsmtp-core.a
 
 PROGRAMS := $(BUILD)/clsmtpc
 ifneq ($(SERVER_SRC),)
-PROGRAMS += $(BUILD)/clsmtpd
+PROGRAMS += $(BUILD)/clsmtpd $(BUILD)/clsmtpd-passwd
 endif
 
-.PHONY: all check unit asan demo deps bench clean format lint
-all: $(PROGRAMS) $(UNIT_BIN) $(HELPER_BIN)
+.PHONY: all check unit asan demo deps bench clean format lint install
+all: $(PROGRAMS) $(UNIT_BIN) $(SUNIT_BIN) $(HELPER_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,12 +60,22 @@ $(BUILD)/clsmtpc: $(CLIENT_OBJ) $(LIBCORE)
 $(BUILD)/clsmtpd: $(SERVER_OBJ) $(LIBCORE)
 	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJ) $(LIBCORE) $(LDLIBS)
 
+# clsmtpd chooses its users-file mode by the name it is called by.
+$(BUILD)/clsmtpd-passwd: $(BUILD)/clsmtpd
+	ln -sf clsmtpd $@
+
 # A unit test may use client modules (option parsing, password file): it is
 # linked with every client object except the one holding main().
 CLIENT_LIB_OBJ := $(filter-out $(BUILD)/obj/src/client/main.o,$(CLIENT_OBJ))
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(CLIENT_LIB_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Isrc/client $(LDFLAGS) -o $@ $< $(CLIENT_LIB_OBJ) $(LIBCORE) $(LDLIBS)
+
+# Server unit tests (tests/unit/server/) link every server object but main.o.
+SERVER_LIB_OBJ := $(filter-out $(BUILD)/obj/src/server/main.o,$(SERVER_OBJ))
+$(BUILD)/tests/%: tests/unit/server/%.c tests/unit/check.h $(SERVER_LIB_OBJ) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -Isrc/server $(LDFLAGS) -o $@ $< $(SERVER_LIB_OBJ) $(LIBCORE) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/helpers/%.c $(LIBCORE)
 	@mkdir -p $(dir $@)
@@ -86,6 +98,21 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bench/run.sh
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/clsmtpc $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BUILD)/clsmtpc $(DESTDIR)$(PREFIX)/bin/clsmtpc
+	install -m 644 data/providers.conf $(DESTDIR)$(PREFIX)/share/clsmtpc/providers.conf
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	if [ -x $(BUILD)/clsmtpd ]; then \
+		install -m 755 $(BUILD)/clsmtpd $(DESTDIR)$(PREFIX)/sbin/clsmtpd && \
+		ln -sf clsmtpd $(DESTDIR)$(PREFIX)/sbin/clsmtpd-passwd && \
+		install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/; fi
 
 format:
 	clang-format -i $(CORE_SRC) $(CLIENT_SRC) $(SERVER_SRC) src/*/*.h $(UNIT_SRC) tests/unit/*.h

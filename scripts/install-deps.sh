@@ -11,8 +11,8 @@ PACKAGES="
  postfix sasl2-bin libsasl2-modules libsasl2-modules-db
  swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl msmtp curl
  python3 python3-aiosmtpd
- iproute2 procps tzdata
- s-nail git git-email php-cli
+ iproute2 procps tzdata time
+ s-nail git git-email libmailtools-perl php-cli
  nftables dnsmasq-base
 "
 

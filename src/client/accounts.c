@@ -81,6 +81,9 @@ int accounts_apply(struct config_account *a, struct client_opts *o, struct cl_er
 		o->domain = a->domain;
 	if (o->timeout_s == 0)
 		o->timeout_s = a->timeout_s;
+	/* "queue on-tempfail": as --queue (which "queue off" cannot undo). */
+	if (a->queue == CONFIG_QUEUE_ON_TEMPFAIL)
+		o->queue = 1;
 	return 0;
 }
 
@@ -107,6 +110,9 @@ int accounts_resolve(struct client_opts *o, const char *sender, struct config *c
 		goto out;
 	if (a && accounts_apply((struct config_account *)a, o, err) < 0)
 		goto out;
+	/* Name the account used (the offline queue records it). */
+	if (a && o->account == NULL)
+		o->account = a->name;
 	*used = a;
 	r = 0;
 out:

@@ -325,18 +325,27 @@ static int config_value(struct config_parser *p, size_t k, const char *v)
 		                  "configuration file; use passwordeval, passfile, keyring or "
 		                  "password_env",
 		                  key->name);
-	if (v[0] == '\0' && key->type != CT_STR && key->type != CT_PATH)
-		return config_err(p, "'%s' needs a value", key->name);
-	switch (key->type) {
-	case CT_STR:
-		if (v[0] == '\0') { /* msmtp: an empty argument unsets */
+	if (v[0] == '\0') {
+		/* msmtp: an empty argument unsets (e.g. a parent's password source). */
+		switch (key->type) {
+		case CT_STR:
+		case CT_PATH:
+		case CT_PORT:
+		case CT_AUTH:
+		case CT_ENVNAME:
+		case CT_POLICY:
 			free(*config_strp(a, key->off));
 			*config_strp(a, key->off) = NULL;
 			return 0;
+		default:
+			return config_err(p, "'%s' needs a value", key->name);
 		}
+	}
+	switch (key->type) {
+	case CT_STR:
 		return config_set_str(p, config_strp(a, key->off), v);
 	case CT_PATH:
-		if (v[0] == '\0' || (key->off == F(trust_file) && strcmp(v, "system") == 0)) {
+		if (key->off == F(trust_file) && strcmp(v, "system") == 0) {
 			free(*config_strp(a, key->off));
 			*config_strp(a, key->off) = NULL;
 			return 0;

@@ -39,9 +39,9 @@ struct config_account {
 	int certcheck;               /* tls_certcheck: -1 unset, 0 off, 1 on */
 	char *auth;                  /* "auto", "plain", "xoauth2", "none", ... */
 	char *user;
-	/* Password sources, tried in this order: the first one set is used. */
-	char *passwordeval; /* command; its first output line */
+	/* Password sources: the first one set is used, in this order. */
 	char *passfile;     /* the original's user:server:password file */
+	char *passwordeval; /* command; its first output line */
 	int keyring;        /* -1 unset, 0 off, 1 on: secret-tool lookup */
 	char *password_env; /* name of an environment variable */
 	char *from;         /* envelope sender and From: address */

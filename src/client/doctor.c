@@ -97,6 +97,7 @@ static int doctor_password(struct client_opts *o, const char *host, struct buf *
 static void doctor_try_auth(struct doctor_report *r, struct client_opts *o, const char *ehlo)
 {
 	struct doctor_auth *a = &r->auth;
+	struct transcript tr = {stderr};
 	struct smtp_client_params p;
 	struct smtp_session *s = NULL;
 	struct buf pw = BUF_INIT(SECRET_MAX);
@@ -129,6 +130,11 @@ static void doctor_try_auth(struct doctor_report *r, struct client_opts *o, cons
 	p.tls.certcheck = o->certcheck;
 	p.ehlo_domain = ehlo;
 	smtp_timeouts_all(&p.timeouts, r->timeout_s * 1000);
+	if (o->verbose) {
+		p.transcript = transcript_line;
+		p.transcript_arg = &tr;
+		fprintf(stderr, "clsmtpc --doctor: AUTH test on port %d\n", dp->port);
+	}
 	p.auth = o->auth ? o->auth
 	         : r->disc.preset_auth[0] && strcasecmp(r->disc.preset_auth, "auto")
 	             ? r->disc.preset_auth
@@ -197,8 +203,8 @@ static int doctor_discover_all(struct doctor_report *r, const struct client_opts
 		if (doctor_discover(o->host, o->family, &r->disc, err) < 0)
 			return -1;
 		if (at == target || at[1] == '\0')
-			return err_set(err, CL_EUSAGE, "--doctor: '%s' is not an address (user@domain)",
-			               target);
+			return err_set(err, CL_EUSAGE,
+			               "--doctor: '%s' is not an address (user@domain)", target);
 		snprintf(r->disc.target, sizeof(r->disc.target), "%s", target);
 		snprintf(r->disc.address, sizeof(r->disc.address), "%s", target);
 		snprintf(r->disc.domain, sizeof(r->disc.domain), "%s", at + 1);

@@ -258,7 +258,8 @@ static void doctor_warnings(struct doctor_report *r, const struct client_opts *o
 			            "handshake (STARTTLS response injection, CVE-2011-0411, or a "
 			            "broken server); they were discarded.",
 			            p->port, s->starttls_discarded);
-		if (p->state == DOCTOR_TLS_FAILURE && (int)i != c->rec)
+		/* Without a recommendation the summary already names it. */
+		if (p->state == DOCTOR_TLS_FAILURE && c->rec >= 0 && (int)i != c->rec)
 			doctor_warn(c, "%d: TLS fails: %s.", p->port, p->detail);
 		if (s->tls_up && s->peer.verify == TLS_VERIFY_OK && now > 0) {
 			long long until = doctor_iso_time(s->peer.not_after);
@@ -423,6 +424,8 @@ static int doctor_build_command(struct doctor_report *r, const struct client_opt
 		buf_printf(&acct, "tls_trust_file %s\n", o->trust_file);
 	if (o->fingerprint)
 		buf_printf(&acct, "tls_fingerprint %s\n", o->fingerprint);
+	if (!o->certcheck && !o->fingerprint)
+		buf_adds(&acct, "tls_certcheck off\n");
 	if (o->passwordeval) {
 		buf_adds(&acct, "passwordeval ");
 		doctor_conclude_quote(&acct, o->passwordeval);

@@ -66,7 +66,7 @@ static void *doctor_probe_thread(void *arg)
 	struct smtp_probe_params sp;
 	struct cl_err err;
 	struct conn *c;
-	char port[8];
+	char port[8], peer[INET6_ADDRSTRLEN + 16];
 
 	err_clear(&err);
 	snprintf(port, sizeof(port), "%d", dp->port);
@@ -109,6 +109,8 @@ static void *doctor_probe_thread(void *arg)
 	}
 	memset(&sp, 0, sizeof(sp));
 	sp.host = pp->host;
+	snprintf(peer, sizeof(peer), "%s port %d", dp->addr, dp->port);
+	sp.peer = peer;
 	sp.ehlo_domain = pp->ehlo_domain;
 	sp.implicit_tls = dp->implicit_tls;
 	sp.tls_ctx = pp->tls_ctx;

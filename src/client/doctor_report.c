@@ -20,8 +20,8 @@
 
 /* The table's columns: PORT STATE TLS AUTH. */
 #define COL_PORT  6
-#define COL_STATE 13
-#define COL_TLS   24
+#define COL_STATE 12
+#define COL_TLS   28
 /* Label column of the per-port details. */
 #define COL_LABEL 15
 
@@ -119,9 +119,13 @@ static void doctor_report_tls_cell(char *cell, size_t n, const struct doctor_por
 {
 	const struct smtp_probe_result *s = &p->smtp;
 	const char *mode = p->implicit_tls ? "implicit" : "STARTTLS";
+	const char *v = s->tls_version;
 
+	/* "TLSv1.3" -> "1.3": the column is headed TLS. */
+	if (strncmp(v, "TLSv", 4) == 0)
+		v += 4;
 	if (s->tls_up)
-		snprintf(cell, n, "%s %s %s", mode, s->tls_version,
+		snprintf(cell, n, "%s %s %s", mode, v,
 		         s->peer.verify == TLS_VERIFY_OK ? "ok"
 		                                         : tls_verify_class_name(s->peer.verify));
 	else if (p->tls_failure)
@@ -130,6 +134,9 @@ static void doctor_report_tls_cell(char *cell, size_t n, const struct doctor_por
 		snprintf(cell, n, "none");
 	else
 		snprintf(cell, n, "-");
+	/* Always one blank before the next column. */
+	if (strlen(cell) > COL_TLS - 1)
+		cell[COL_TLS - 1] = '\0';
 }
 
 static void doctor_report_auth_cell(char *cell, size_t n, const struct doctor_port *p)
@@ -281,30 +288,49 @@ static void doctor_report_port(struct buf *out, const struct doctor_report *r,
 	buf_free(&v);
 }
 
+/* An option that takes no value. */
+static int doctor_report_flag_only(const char *a)
+{
+	return strcmp(a, "-4") == 0 || strcmp(a, "-6") == 0 ||
+	       strncmp(a, "--tls-certcheck", 15) == 0;
+}
+
 static void doctor_report_command(struct buf *out, const struct doctor_conclusion *c, int colour)
 {
-	size_t col = 0, i, len;
+	size_t col = 0, i = 0;
 	struct buf a = BUF_INIT(8192);
 
 	buf_adds(out, colour ? C_BOLD "Use:" C_RESET "\n" : "Use:\n");
-	/* Shell continuation lines, so that it can be pasted as it is. */
-	for (i = 0; i < c->argc; i++) {
+	/* Shell continuation lines, so that it can be pasted as it is; an
+	 * option stays on the line of its value. */
+	while (i < c->argc) {
 		buf_reset(&a);
 		doctor_conclude_quote(&a, c->argv[i]);
-		len = a.len;
-		if (col > 0 && col + 1 + len + 2 > DOCTOR_REPORT_WIDTH - 1) {
+		if (i > 0 && c->argv[i][0] == '-' && !doctor_report_flag_only(c->argv[i]) &&
+		    i + 1 < c->argc) {
+			size_t opt_len = a.len;
+			buf_addc(&a, ' ');
+			doctor_conclude_quote(&a, c->argv[i + 1]);
+			/* Too long together for a line of its own: split it. */
+			if (4 + a.len + 2 > DOCTOR_REPORT_WIDTH - 1)
+				buf_truncate(&a, opt_len);
+			else
+				i++;
+		}
+		i++;
+		if (col > 0 && col + 1 + a.len + 2 > DOCTOR_REPORT_WIDTH - 1) {
 			buf_adds(out, " \\\n");
 			col = 0;
 		}
 		if (col == 0) {
-			buf_adds(out, i == 0 ? "  " : "    ");
-			col = i == 0 ? 2 : 4;
+			buf_adds(out, i <= 1 ? "  " : "    ");
+			col = i <= 1 ? 2 : 4;
 		} else {
 			buf_addc(out, ' ');
 			col++;
 		}
 		buf_add(out, a.data, a.len);
-		col += len;
+		col += a.len;
 	}
 	buf_adds(out, "\n");
 	buf_free(&a);
@@ -318,15 +344,11 @@ int doctor_report_format(struct buf *out, const struct doctor_report *r, int col
 	size_t i;
 
 	buf_printf(&line, "clsmtpc --doctor %s: server %s", d->target, r->host);
-	if (strcmp(d->method, "srv") == 0 || strcmp(d->method, "mx") == 0 ||
-	    strcmp(d->method, "name") == 0 || strcmp(d->method, "preset") == 0)
-		buf_printf(&line, " (found by %s: %s)",
-		           strcmp(d->method, "srv") == 0      ? "SRV record"
-		           : strcmp(d->method, "mx") == 0     ? "MX record"
-		           : strcmp(d->method, "preset") == 0 ? "provider preset"
-		                                              : "common name",
-		           d->nsteps ? d->steps[d->nsteps - 1].what : "");
-	buf_printf(&line, ", probed in %.1f s.", (double)r->elapsed_ms / 1000.0);
+	if (strcmp(d->method, "given") != 0 && d->nsteps)
+		buf_printf(&line, " (%s%s)", strcmp(d->method, "preset") == 0 ? "preset " : "",
+		           strcmp(d->method, "preset") == 0 ? d->preset
+		                                            : d->steps[d->nsteps - 1].what);
+	buf_printf(&line, ", probed in %.2fs.", (double)r->elapsed_ms / 1000.0);
 	doctor_report_wrap(out, buf_cstr(&line), 0, DOCTOR_REPORT_WIDTH - 1);
 	buf_addc(out, '\n');
 	doctor_report_wrap(out, c->summary ? c->summary : "", 0, DOCTOR_REPORT_WIDTH - 1);

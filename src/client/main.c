@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 	else if (queue_cli_wanted(&o))
 		r = queue_cli_run(&o, &err);
 	else if (o.import_msmtprc)
-		r = msmtprc_import(o.import_file, stdout, &err);
+		r = msmtprc_import(o.import_file ? o.import_file : o.body_arg, stdout, &err);
 	else if ((r = accounts_resolve(&o, NULL, &cfg, &acct, &err)) == 0)
 		r = send_run(&o, &err);
 	options_free(&o);

@@ -37,6 +37,15 @@ enum {
 	OPT_LIST_QUEUE,
 	OPT_DROP_QUEUED,
 	OPT_QUEUE_DIR,
+	OPT_CC,
+	OPT_BCC,
+	OPT_REPLY_TO,
+	OPT_IN_REPLY_TO,
+	OPT_REFERENCES,
+	OPT_ATTACH,
+	OPT_ATTACH_NAME,
+	OPT_HTML,
+	OPT_RAW,
 };
 
 static const struct option options_long[] = {
@@ -75,6 +84,17 @@ static const struct option options_long[] = {
     {"list-queue", no_argument, NULL, OPT_LIST_QUEUE},
     {"drop-queued", required_argument, NULL, OPT_DROP_QUEUED},
     {"queue-dir", required_argument, NULL, OPT_QUEUE_DIR},
+    {"charset", required_argument, NULL, 'c'},
+    {"cc", required_argument, NULL, OPT_CC},
+    {"bcc", required_argument, NULL, OPT_BCC},
+    {"reply-to", required_argument, NULL, OPT_REPLY_TO},
+    {"header", required_argument, NULL, 'H'},
+    {"in-reply-to", required_argument, NULL, OPT_IN_REPLY_TO},
+    {"references", required_argument, NULL, OPT_REFERENCES},
+    {"attach", required_argument, NULL, OPT_ATTACH},
+    {"attach-name", required_argument, NULL, OPT_ATTACH_NAME},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"raw", no_argument, NULL, OPT_RAW},
     {NULL, 0, NULL, 0},
 };
 
@@ -99,6 +119,19 @@ void options_usage(FILE *f)
 	      "  -N, --name 'Name <addr>' display name for From:; an <addr> replaces -F\n"
 	      "  -T, --to ADDR[,ADDR]     recipient (repeatable)\n"
 	      "  -s, --subject TEXT       subject (UTF-8 allowed)\n"
+	      "      --cc ADDR[,ADDR]     copy to (repeatable); --bcc ADDR: blind copy\n"
+	      "                           (envelope only, never in the header)\n"
+	      "      --reply-to ADDR      Reply-To: ('Name <addr>', comma-separated)\n"
+	      "  -H, --header 'N: V'      add a header field (repeatable)\n"
+	      "      --in-reply-to ID     In-Reply-To:; --references 'ID ID...'\n"
+	      "  -c, --charset CS         charset on the wire: utf-8 (default),\n"
+	      "                           iso-2022-jp (7bit, B-encoded headers), or any\n"
+	      "                           charset iconv knows; input is UTF-8 (or the locale's)\n"
+	      "      --attach FILE        attach a file (repeatable; - is standard input)\n"
+	      "      --attach-name NAME   file name of the --attach just before (needed for -)\n"
+	      "      --html FILE          HTML version of the body (multipart/alternative)\n"
+	      "      --raw                standard input is a whole RFC 5322 message: sent\n"
+	      "                           as it is (Date and Message-ID added if missing)\n"
 	      "  -v, --verbose            print the session on stderr (secrets hidden);\n"
 	      "                           with no -T: show greeting and capabilities only\n"
 	      "      --tls-trust-file F   CA certificates to trust instead of the system's\n"
@@ -175,8 +208,9 @@ static int options_on_off(const char *v, int dflt, int *out)
 }
 
 struct options_split_ctx {
-	struct client_opts *o;
-	char *p; /* next free byte of o->rcpt_storage */
+	const char **list; /* o->rcpts, o->cc or o->bcc */
+	size_t *n;
+	char *p; /* next free byte of the list's storage */
 	struct cl_err *err;
 };
 
@@ -187,7 +221,7 @@ static int options_add_rcpt(void *arg, const char *addr)
 	struct buf name = BUF_INIT(1024), inner = BUF_INIT(1024);
 	size_t l;
 
-	if (c->o->nrcpt == OPT_RCPT_MAX)
+	if (*c->n == OPT_RCPT_MAX)
 		return err_set(c->err, CL_EUSAGE, "too many recipients (at most %d)", OPT_RCPT_MAX);
 	/* "Name <addr>" as mail readers write it: the address is inside. */
 	if (strchr(addr, '<') && addr_parse_display(addr, &name, &inner, c->err) == 0 &&
@@ -197,25 +231,28 @@ static int options_add_rcpt(void *arg, const char *addr)
 	memcpy(c->p, addr, l + 1);
 	buf_free(&name);
 	buf_free(&inner);
-	c->o->rcpts[c->o->nrcpt++] = c->p;
+	c->list[(*c->n)++] = c->p;
 	c->p += l + 1;
 	return 0;
 }
 
-/* Split every -T list. Each piece is shorter than its list, and a comma
- * becomes a NUL, so the lists' total size bounds the storage. */
-static int options_split_rcpts(struct client_opts *o, char **lists, size_t n, struct cl_err *err)
+/* Split every -T (--cc, --bcc) list into list. Each piece is shorter than
+ * its list, and a comma becomes a NUL, so the lists' total size bounds the
+ * storage. */
+static int options_split_rcpts(char **lists, size_t n, const char **list, size_t *nlist,
+			       char **storage, struct cl_err *err)
 {
 	struct options_split_ctx c;
 	size_t total = 0, i;
 
 	for (i = 0; i < n; i++)
 		total += strlen(lists[i]) + 1;
-	o->rcpt_storage = malloc(total);
-	if (o->rcpt_storage == NULL)
+	*storage = malloc(total);
+	if (*storage == NULL)
 		return err_set(err, CL_ESOFTWARE, "out of memory");
-	c.o = o;
-	c.p = o->rcpt_storage;
+	c.list = list;
+	c.n = nlist;
+	c.p = *storage;
 	c.err = err;
 	err->cls = CL_OK;
 	for (i = 0; i < n; i++)
@@ -228,8 +265,8 @@ static int options_split_rcpts(struct client_opts *o, char **lists, size_t n, st
 
 int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *err)
 {
-	char *to_lists[OPT_RCPT_MAX];
-	size_t nto = 0;
+	char *to_lists[OPT_RCPT_MAX], *cc_lists[OPT_RCPT_MAX], *bcc_lists[OPT_RCPT_MAX];
+	size_t nto = 0, ncc = 0, nbcc = 0;
 	int tls = -1, starttls = -1, c, v;
 	char *end;
 
@@ -239,7 +276,7 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 	o->tls_mode = SMTP_TLS_AUTO;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":P:M:U:A:r:p:F:T:s:N:Z:v46ha:C:", options_long, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":P:M:U:A:r:p:F:T:s:N:Z:v46ha:C:c:H:", options_long, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'P':
@@ -393,6 +430,52 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 		case OPT_QUEUE_DIR:
 			o->queue_dir = optarg;
 			break;
+		case 'c':
+			o->charset = optarg;
+			break;
+		case OPT_CC:
+		case OPT_BCC:
+			if ((c == OPT_CC ? ncc : nbcc) == OPT_RCPT_MAX)
+				return err_set(err, CL_EUSAGE, "too many --cc or --bcc options");
+			if (c == OPT_CC)
+				cc_lists[ncc++] = optarg;
+			else
+				bcc_lists[nbcc++] = optarg;
+			break;
+		case OPT_REPLY_TO:
+			o->reply_to = optarg;
+			break;
+		case 'H':
+			if (o->nheaders == OPT_HDR_MAX)
+				return err_set(err, CL_EUSAGE, "too many -H options (at most %d)",
+					       OPT_HDR_MAX);
+			o->headers[o->nheaders++] = optarg;
+			break;
+		case OPT_IN_REPLY_TO:
+			o->in_reply_to = optarg;
+			break;
+		case OPT_REFERENCES:
+			o->references = optarg;
+			break;
+		case OPT_ATTACH:
+			if (o->nattach == OPT_ATTACH_MAX)
+				return err_set(err, CL_EUSAGE, "too many attachments (at most %d)",
+					       OPT_ATTACH_MAX);
+			o->attach[o->nattach].path = optarg;
+			o->attach[o->nattach++].name = NULL;
+			break;
+		case OPT_ATTACH_NAME:
+			if (o->nattach == 0 || o->attach[o->nattach - 1].name != NULL)
+				return err_set(err, CL_EUSAGE,
+					       "--attach-name names the --attach given just before it");
+			o->attach[o->nattach - 1].name = optarg;
+			break;
+		case OPT_HTML:
+			o->html = optarg;
+			break;
+		case OPT_RAW:
+			o->raw = 1;
+			break;
 		case ':':
 			return err_set(err, CL_EUSAGE, "option %s needs an argument",
 				       argv[optind - 1]);
@@ -416,7 +499,17 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 		o->tls_mode = starttls == 0 ? SMTP_TLS_SMTPS : SMTP_TLS_STARTTLS;
 		o->tls_mode_set = 1;
 	}
-	if (nto && options_split_rcpts(o, to_lists, nto, err) < 0)
+	if (nto && options_split_rcpts(to_lists, nto, o->rcpts, &o->nrcpt, &o->rcpt_storage, err) < 0)
+		return -1;
+	if (ncc || nbcc) {
+		o->cc = calloc(OPT_RCPT_MAX, sizeof(*o->cc));
+		o->bcc = calloc(OPT_RCPT_MAX, sizeof(*o->bcc));
+		if (o->cc == NULL || o->bcc == NULL)
+			return err_set(err, CL_ESOFTWARE, "out of memory");
+	}
+	if (ncc && options_split_rcpts(cc_lists, ncc, o->cc, &o->ncc, &o->cc_storage, err) < 0)
+		return -1;
+	if (nbcc && options_split_rcpts(bcc_lists, nbcc, o->bcc, &o->nbcc, &o->bcc_storage, err) < 0)
 		return -1;
 	return 0;
 }
@@ -425,4 +518,10 @@ void options_free(struct client_opts *o)
 {
 	free(o->rcpt_storage);
 	o->rcpt_storage = NULL;
+	free(o->cc_storage);
+	free(o->bcc_storage);
+	free(o->cc);
+	free(o->bcc);
+	o->cc_storage = o->bcc_storage = NULL;
+	o->cc = o->bcc = NULL;
 }

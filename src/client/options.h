@@ -13,6 +13,13 @@
 #include "smtp_client.h"
 
 #define OPT_RCPT_MAX 1000
+#define OPT_HDR_MAX 100
+#define OPT_ATTACH_MAX 100
+
+struct opt_attach {
+	const char *path; /* "-": standard input */
+	const char *name; /* --attach-name, or NULL: the file's name */
+};
 
 struct client_opts {
 	const char *host;
@@ -61,6 +68,20 @@ struct client_opts {
 	int list_queue;          /* --list-queue */
 	const char *drop_queued; /* --drop-queued ID */
 	const char *queue_dir;   /* --queue-dir DIR */
+	/* The message (send_msg.c, compose.h, docs/mime.md): */
+	const char *charset;     /* -c, --charset: the charset on the wire */
+	const char **cc, **bcc;  /* --cc, --bcc (Bcc: envelope only) */
+	size_t ncc, nbcc;
+	char *cc_storage, *bcc_storage;
+	const char *reply_to;    /* --reply-to */
+	const char *in_reply_to; /* --in-reply-to */
+	const char *references;  /* --references */
+	const char *headers[OPT_HDR_MAX]; /* -H "Name: value" */
+	size_t nheaders;
+	struct opt_attach attach[OPT_ATTACH_MAX]; /* --attach FILE [--attach-name N] */
+	size_t nattach;
+	const char *html;        /* --html FILE */
+	int raw;                 /* --raw: standard input is a whole message */
 };
 
 /* Parse argv into o. Usage errors: CL_EUSAGE with a message. */

@@ -17,7 +17,8 @@
 #include "err.h"
 #include "smtp_client.h"
 
-/* 8 hex digits of creation time, 8 of random bits. */
+/* Hex: creation time in seconds (8 digits) and microseconds (5), 12
+ * random bits (3). */
 #define QUEUE_ID_LEN         16
 #define QUEUE_FORMAT_VERSION 1
 /* Backoff after the A-th failed attempt: min(BASE * 2^(A-1), MAX). */

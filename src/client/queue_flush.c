@@ -28,18 +28,34 @@ struct queue_flush_engine {
 	struct buf ehlo, pw;
 	struct transcript tr;
 	int verbose;
+	/* secret_from_env removes the variable once read: keep its value for
+	 * the other connections that name it. */
+	struct buf env_name, env_value;
 };
 
-static int queue_flush_password(const struct queue_header *h, struct buf *pw, struct cl_err *err)
+static int queue_flush_password(struct queue_flush_engine *e, const struct queue_header *h,
+                                struct cl_err *err)
 {
 	if (h->passfile)
-		return passfile_lookup(h->passfile, h->user, h->host, pw, err);
+		return passfile_lookup(h->passfile, h->user, h->host, &e->pw, err);
 	if (h->passwordeval)
-		return secret_from_command(h->passwordeval, pw, err);
+		return secret_from_command(h->passwordeval, &e->pw, err);
 	if (h->keyring)
-		return secret_from_keyring(h->host, h->user, pw, err);
-	if (h->password_env)
-		return secret_from_env(h->password_env, pw, err);
+		return secret_from_keyring(h->host, h->user, &e->pw, err);
+	if (h->password_env) {
+		if (e->env_name.len && strcmp(buf_cstr(&e->env_name), h->password_env) == 0) {
+			buf_reset(&e->pw);
+			return buf_add(&e->pw, e->env_value.data, e->env_value.len) < 0
+			           ? err_set(err, CL_ESOFTWARE, "out of memory")
+			           : 0;
+		}
+		if (secret_from_env(h->password_env, &e->pw, err) < 0)
+			return -1;
+		buf_wipe(&e->env_value);
+		buf_set(&e->env_name, h->password_env);
+		buf_add(&e->env_value, e->pw.data, e->pw.len);
+		return 0;
+	}
 	return err_set(err, CL_ECONFIG, "no password source stored for %s at %s", h->user, h->host);
 }
 
@@ -85,7 +101,7 @@ static int queue_flush_engine_open(void *arg, const struct queue_header *h, stru
 	}
 	if (h->auth && strcasecmp(h->auth, "none") != 0 && h->user) {
 		p->auth = h->auth;
-		if (queue_flush_password(h, &e->pw, err) < 0)
+		if (queue_flush_password(e, h, err) < 0)
 			return -1;
 		p->creds.user = h->user;
 		if (strcasecmp(h->auth, "xoauth2") == 0 || strcasecmp(h->auth, "oauthbearer") == 0)
@@ -422,6 +438,8 @@ int queue_flush_run(struct queue *q, const struct queue_flush_opts *fo,
 	memset(&eng, 0, sizeof(eng));
 	buf_init(&eng.ehlo, 256);
 	buf_init(&eng.pw, SECRET_MAX);
+	buf_init(&eng.env_name, 256);
+	buf_init(&eng.env_value, SECRET_MAX);
 	eng.tr.out = stderr;
 	eng.verbose = fo->verbose;
 	f.q = q;
@@ -496,5 +514,7 @@ out:
 	buf_free(&name);
 	buf_free(&eng.ehlo);
 	buf_wipe(&eng.pw);
+	buf_wipe(&eng.env_value);
+	buf_free(&eng.env_name);
 	return r;
 }

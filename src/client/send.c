@@ -18,30 +18,10 @@
 #include "queue_cli.h"
 #include "secret.h"
 #include "send.h"
+#include "send_msg.h"
 #include "smtp_client.h"
 #include "transcript.h"
 #include "version.h"
-
-/* Read all of fd (the body on standard input), bounded by MSG_MAX. */
-static int send_read_all(int fd, struct buf *out, struct cl_err *err)
-{
-	char tmp[65536];
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(err, CL_EIO, "reading the body from standard input: %s",
-				       strerror(errno));
-		if (n == 0)
-			return 0;
-		if (buf_add(out, tmp, (size_t)n) < 0)
-			return err_set(err, CL_EDATA, "the body is larger than %u bytes",
-				       (unsigned)MSG_MAX);
-	}
-}
 
 /* Check everything the user gave that will be written to the wire. */
 static int send_check_input(const struct client_opts *o, struct cl_err *err)
@@ -61,6 +41,12 @@ static int send_check_input(const struct client_opts *o, struct cl_err *err)
 		return -1;
 	for (i = 0; i < o->nrcpt; i++)
 		if (addr_check(o->rcpts[i], "recipient (-T)", 0, err) < 0)
+			return -1;
+	for (i = 0; i < o->ncc; i++)
+		if (addr_check(o->cc[i], "recipient (--cc)", 0, err) < 0)
+			return -1;
+	for (i = 0; i < o->nbcc; i++)
+		if (addr_check(o->bcc[i], "recipient (--bcc)", 0, err) < 0)
 			return -1;
 	return 0;
 }
@@ -116,22 +102,23 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	struct smtp_message m;
 	struct smtp_result res;
 	struct smtp_mem_source mem;
-	struct compose_params cp;
-	struct compose_result cr;
+	struct compose_result cr = {0, 0};
+	struct send_msg sm;
 	struct transcript tr = {stderr};
 	struct buf host = BUF_INIT(256), pw = BUF_INIT(SECRET_MAX), body = BUF_INIT(MSG_MAX);
 	struct buf msg = BUF_INIT(MSG_MAX + MSG_MAX / 2), name = BUF_INIT(1024),
 		   from = BUF_INIT(1024);
-	int probe = o->verbose && o->nrcpt == 0, r = -1, smtputf8 = 0;
-	size_t i;
+	size_t nrcpt = o->nrcpt + o->ncc + o->nbcc;
+	int probe = o->verbose && nrcpt == 0, r = -1;
 
+	memset(&sm, 0, sizeof(sm));
 	smtp_result_init(&res);
 	buf_set_secret(&pw);
 	if (o->host == NULL) {
 		err_set(err, CL_EUSAGE, "no server: give -M HOST (see --help)");
 		goto out;
 	}
-	if (!probe && o->nrcpt == 0) {
+	if (!probe && nrcpt == 0) {
 		err_set(err, CL_EUSAGE, "no recipient: give -T ADDRESS (or -v alone to probe)");
 		goto out;
 	}
@@ -192,50 +179,41 @@ int send_run(struct client_opts *o, struct cl_err *err)
 		cr.is_8bit = o->raw_8bit;
 		goto envelope;
 	}
-	if (o->body_arg && strcmp(o->body_arg, "-") != 0) {
-		buf_set(&body, o->body_arg);
-	} else if (send_read_all(STDIN_FILENO, &body, err) < 0) {
-		goto out;
-	}
-	memset(&cp, 0, sizeof(cp));
-	cp.from_addr = buf_cstr(&from);
-	cp.from_name = name.len ? buf_cstr(&name) : NULL;
-	cp.to = o->rcpts;
-	cp.nto = o->nrcpt;
-	cp.subject = o->subject;
-	cp.body = body.data ? body.data : "";
-	cp.body_len = body.len;
-	cp.mailer = "clsmtpc-" CLSMTP_VERSION;
-	cp.msgid_domain = buf_cstr(&host);
-	if (compose_message(&cp, &msg, &cr, err) < 0)
+	/* Body, attachments and every field read and checked before we
+	 * connect; composed for the server once its capabilities are known. */
+	if (send_msg_prepare(&sm, o, buf_cstr(&from), name.len ? buf_cstr(&name) : NULL,
+			     buf_cstr(&host), err) < 0)
 		goto out;
 
 envelope:
-	for (i = 0; i < o->nrcpt; i++)
-		smtputf8 |= addr_is_8bit(o->rcpts[i]);
 	memset(&m, 0, sizeof(m));
 	m.from = buf_cstr(&from);
-	m.rcpts = o->rcpts;
-	m.nrcpt = o->nrcpt;
+	m.rcpts = o->raw_msg ? o->rcpts : sm.rcpts; /* To, Cc and Bcc */
+	m.nrcpt = o->raw_msg ? o->nrcpt : sm.nrcpt;
 	m.body_8bit = cr.is_8bit;
-	m.smtputf8 = smtputf8 || addr_is_8bit(m.from);
+	/* SMTPUTF8 for the addresses is the engine's to add (addr_idn.h):
+	 * without it, domains go as A-labels. */
+	m.smtputf8 = 0;
 	if (o->raw_msg)
 		smtp_body_from_memory(&m.body, &mem, o->raw_msg, o->raw_len);
-	else
-		smtp_body_from_memory(&m.body, &mem, msg.data, msg.len);
 
-	if (smtp_session_open(&sess, &p, err) == 0)
+	if (smtp_session_open(&sess, &p, err) == 0 &&
+	    (o->raw_msg || send_msg_build(&sm, smtp_session_caps(sess), p.host, &m, err) == 0))
 		r = smtp_session_send(sess, &m, 1, &res, err);
 	smtp_session_quit(sess);
 	if (r < 0 && o->queue && err->cls == CL_ETEMP) {
 		/* --queue: keep it for clsmtpc --flush (docs/queue.md). */
 		struct cl_err why = *err;
-		smtp_body_from_memory(&m.body, &mem, (const char *)mem.data, mem.len);
-		r = queue_cli_store(o, &m, &why, err);
+		if (o->raw_msg)
+			smtp_body_from_memory(&m.body, &mem, o->raw_msg, o->raw_len);
+		r = o->raw_msg || send_msg_rewind(&sm, &m, err) == 0
+			    ? queue_cli_store(o, &m, &why, err)
+			    : -1;
 	}
 	if (r == 0 && res.warning[0])
 		fprintf(stderr, "clsmtpc: warning: %s\n", res.warning);
 out:
+	send_msg_free(&sm);
 	smtp_session_free(sess);
 	smtp_result_free(&res);
 	buf_wipe(&pw);

@@ -29,8 +29,8 @@ int addr_idn_ascii(const char *addr, struct buf *out, const char *what, const ch
 		return buf_adds(out, addr) < 0 ? err_set(err, CL_EDATA, "%s is too long", what) : 0;
 	r = idn2_to_ascii_8z(at + 1, &ascii, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
 	if (r != IDN2_OK)
-		return err_set(err, CL_EDATA, "%s <%s>: the domain is not a valid IDN: %s", what, addr,
-		               idn2_strerror(r));
+		return err_set(err, CL_EDATA, "%s <%s>: the domain is not a valid IDN: %s", what,
+		               addr, idn2_strerror(r));
 	r = buf_add(out, addr, local + 1) | buf_adds(out, ascii);
 	free(ascii);
 	return r < 0 ? err_set(err, CL_EDATA, "%s is too long", what) : 0;

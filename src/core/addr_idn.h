@@ -21,7 +21,7 @@ int addr_idn_ascii(const char *addr, struct buf *out, const char *what, const ch
 struct addr_idn_env {
 	struct smtp_message m; /* the message with rewritten addresses */
 	const char **rcpts;
-	struct buf store;      /* the rewritten addresses, NUL-separated */
+	struct buf store; /* the rewritten addresses, NUL-separated */
 	size_t *offs;
 };
 

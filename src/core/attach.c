@@ -167,8 +167,9 @@ int attach_open(struct attach *a, const char *path, const char *name, const char
 	buf_init(&a->peek, ATTACH_PEEK);
 	if (strcmp(path, "-") == 0) {
 		if (name == NULL)
-			return err_set(err, CL_EUSAGE,
-			               "--attach - (standard input) needs --attach-name NAME after it");
+			return err_set(
+			    err, CL_EUSAGE,
+			    "--attach - (standard input) needs --attach-name NAME after it");
 		a->fd = 0;
 	} else {
 		a->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -181,19 +182,27 @@ int attach_open(struct attach *a, const char *path, const char *name, const char
 		base = strrchr(path, '/');
 		name = base ? base + 1 : path;
 	}
+	/* Readers strip white space around a file name (Python's get_filename
+	 * does): send it without, so that every reader sees the same name. */
+	while (*name == ' ' || *name == '\t')
+		name++;
 	if (buf_adds(&a->name, name) < 0)
-		return err_set(err, CL_EDATA, "attachment %s: file name longer than %d octets", path,
-		               ATTACH_NAME_MAX);
+		return err_set(err, CL_EDATA, "attachment %s: file name longer than %d octets",
+		               path, ATTACH_NAME_MAX);
+	while (a->name.len &&
+	       (a->name.data[a->name.len - 1] == ' ' || a->name.data[a->name.len - 1] == '\t'))
+		buf_truncate(&a->name, a->name.len - 1);
 	if (attach_name_ok(a, err) < 0)
 		return -1;
 	if (fstat(a->fd, &st) < 0)
 		return err_set(err, CL_EIO, "attachment %s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
 		return err_set(err, CL_EIO, "attachment %s is a directory", path);
-	if (mimetype_for_name(table, buf_cstr(&a->name), &a->type) < 0)
+	unknown = mimetype_for_name(table, buf_cstr(&a->name), &a->type);
+	if (unknown < 0)
 		return err_set(err, CL_ESOFTWARE, "out of memory");
+	unknown = !unknown; /* no table knew the extension */
 	text_type = strncmp(buf_cstr(&a->type), "text/", 5) == 0;
-	unknown = strcmp(buf_cstr(&a->type), MIMETYPE_DEFAULT) == 0;
 	if (S_ISREG(st.st_mode)) {
 		off = lseek(a->fd, 0, SEEK_CUR);
 		if (off < 0 || off > st.st_size)
@@ -208,13 +217,16 @@ int attach_open(struct attach *a, const char *path, const char *name, const char
 			a->size = (long long)a->peek.len;
 		kind = attach_classify(a->peek.data ? a->peek.data : "", a->peek.len, at_end);
 	}
-	if (unknown && (kind == ATTACH_ASCII || kind == ATTACH_UTF8)) {
+	/* An empty file tells nothing: it stays application/octet-stream. */
+	if (unknown && a->size != 0 && (kind == ATTACH_ASCII || kind == ATTACH_UTF8)) {
 		buf_reset(&a->type);
 		buf_adds(&a->type, "text/plain");
 		text_type = 1;
 	}
 	if (text_type)
-		a->charset = kind == ATTACH_UTF8 ? "UTF-8" : kind == ATTACH_ASCII ? "US-ASCII" : NULL;
+		a->charset = kind == ATTACH_UTF8    ? "UTF-8"
+		             : kind == ATTACH_ASCII ? "US-ASCII"
+		                                    : NULL;
 	return 0;
 }
 

@@ -17,10 +17,10 @@
 #define ATTACH_NAME_MAX 1000
 
 enum attach_text {
-	ATTACH_BINARY,  /* NUL or control characters: application/... */
-	ATTACH_ASCII,   /* text, US-ASCII */
-	ATTACH_UTF8,    /* text, UTF-8 with non-ASCII characters */
-	ATTACH_OTHER,   /* text in some other charset (8-bit, or ISO-2022 escapes) */
+	ATTACH_BINARY, /* NUL or control characters: application/... */
+	ATTACH_ASCII,  /* text, US-ASCII */
+	ATTACH_UTF8,   /* text, UTF-8 with non-ASCII characters */
+	ATTACH_OTHER,  /* text in some other charset (8-bit, or ISO-2022 escapes) */
 };
 
 struct attach {
@@ -29,8 +29,8 @@ struct attach {
 	struct buf type;     /* "application/pdf" */
 	const char *charset; /* for text: "UTF-8", "US-ASCII", or NULL */
 	int fd, own_fd;
-	long long size;      /* octets to send; -1 unknown (a pipe) */
-	struct buf peek;     /* octets already read from a pipe */
+	long long size;  /* octets to send; -1 unknown (a pipe) */
+	struct buf peek; /* octets already read from a pipe */
 };
 
 /* Open path ("-": standard input) to be sent under name (UTF-8; NULL: the

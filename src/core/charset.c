@@ -164,8 +164,8 @@ int charset_text_from_utf8(struct charset *cs, const char *in, size_t len, struc
 		if (charset_from_utf8(cs, in + i, eol - i, out, what, err) < 0) {
 			buf_truncate(out, start);
 			/* Report the position in the whole text, not in the line. */
-			return charset_error(cs, in, len, i + charset_find_bad(cs->cd, in + i, eol - i),
-			                     what, err);
+			return charset_error(
+			    cs, in, len, i + charset_find_bad(cs->cd, in + i, eol - i), what, err);
 		}
 		if (buf_add(out, in + eol, next - eol) < 0) {
 			buf_truncate(out, start);
@@ -198,8 +198,8 @@ int charset_open(struct charset *cs, const char *name, struct cl_err *err)
 	cs->stateful = strncmp(cs->name, "ISO-2022-", 9) == 0;
 	cs->cd = iconv_open(cs->name, "UTF-8");
 	if (cs->cd == (iconv_t)-1)
-		return err_set(err, CL_EUSAGE, "-c %s: this system's iconv does not know that charset",
-		               name);
+		return err_set(err, CL_EUSAGE,
+		               "-c %s: this system's iconv does not know that charset", name);
 	ok = charset_iconv(cs->cd, probe, sizeof(probe) - 1, &b, &bad) == 0 &&
 	     b.len == sizeof(probe) - 1 && memcmp(b.data, probe, b.len) == 0;
 	buf_free(&b);
@@ -235,8 +235,8 @@ void charset_locale(char *out, size_t n)
 	setlocale(LC_CTYPE, saved);
 }
 
-int charset_to_utf8(const char *from, const char *in, size_t len, struct buf *out,
-                    const char *what, struct cl_err *err)
+int charset_to_utf8(const char *from, const char *in, size_t len, struct buf *out, const char *what,
+                    struct cl_err *err)
 {
 	iconv_t cd;
 	size_t bad = 0;
@@ -246,9 +246,8 @@ int charset_to_utf8(const char *from, const char *in, size_t len, struct buf *ou
 		if (!utf8_valid(in, len, &bad))
 			return err_set(err, CL_EDATA, "%s is not valid UTF-8 (at byte %zu)", what,
 			               bad + 1);
-		return buf_add(out, in, len) < 0
-		           ? err_set(err, CL_EDATA, "%s is too large", what)
-		           : 0;
+		return buf_add(out, in, len) < 0 ? err_set(err, CL_EDATA, "%s is too large", what)
+		                                 : 0;
 	}
 	cd = iconv_open("UTF-8", from);
 	if (cd == (iconv_t)-1)
@@ -257,7 +256,8 @@ int charset_to_utf8(const char *from, const char *in, size_t len, struct buf *ou
 	r = charset_iconv(cd, in, len, out, &bad);
 	iconv_close(cd);
 	if (r < 0)
-		return err_set(err, CL_EDATA, "%s is not valid %s text (the locale's charset) at byte %zu",
-		               what, from, bad == (size_t)-1 ? (size_t)1 : bad + 1);
+		return err_set(err, CL_EDATA,
+		               "%s is not valid %s text (the locale's charset) at byte %zu", what,
+		               from, bad == (size_t)-1 ? (size_t)1 : bad + 1);
 	return 0;
 }

@@ -45,7 +45,7 @@ int charset_text_from_utf8(struct charset *cs, const char *in, size_t len, struc
 void charset_locale(char *out, size_t n);
 /* Append in, text in charset from, converted to UTF-8 (CL_EDATA when it is
  * not valid in from). from "UTF-8": only checked. */
-int charset_to_utf8(const char *from, const char *in, size_t len, struct buf *out,
-                    const char *what, struct cl_err *err);
+int charset_to_utf8(const char *from, const char *in, size_t len, struct buf *out, const char *what,
+                    struct cl_err *err);
 
 #endif

@@ -185,12 +185,14 @@ static int compose_check_field(const char *f, size_t *namelen, const char **valu
 			return compose_own_fields[i][1]
 			           ? err_set(err, CL_EDATA, "-H %.*s: give it with %s", (int)n, f,
 			                     compose_own_fields[i][1])
-			           : err_set(err, CL_EDATA, "-H %.*s: that field is written by clsmtpc",
-			                     (int)n, f);
+			           : err_set(err, CL_EDATA,
+			                     "-H %.*s: that field is written by clsmtpc", (int)n,
+			                     f);
 	if (n >= 8 && strncasecmp(f, "Content-", 8) == 0)
-		return err_set(err, CL_EDATA,
-		               "-H %.*s: the MIME structure is clsmtpc's (use -c, --html, --attach)",
-		               (int)n, f);
+		return err_set(
+		    err, CL_EDATA,
+		    "-H %.*s: the MIME structure is clsmtpc's (use -c, --html, --attach)", (int)n,
+		    f);
 	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 		;
 	*namelen = n;
@@ -215,14 +217,15 @@ static int compose_msgids(const char *in, const char *what, struct buf *out, siz
 			;
 		k = in[i] == '<' ? i + 1 : i;
 		if (j - k < (in[i] == '<' ? 2 : 1) || (in[i] == '<') != (in[j - 1] == '>'))
-			return err_set(err, CL_EDATA, "%s: '%.*s' is not a message identifier", what,
-			               (int)(j - i), in + i);
+			return err_set(err, CL_EDATA, "%s: '%.*s' is not a message identifier",
+			               what, (int)(j - i), in + i);
 		for (; k < j - (in[i] == '<'); k++)
-			if ((unsigned char)in[k] < 33 || (unsigned char)in[k] > 126 || in[k] == '<' ||
-			    in[k] == '>')
-				return err_set(err, CL_EDATA,
-				               "%s: '%.*s' is not a message identifier (RFC 5322 3.6.4)",
-				               what, (int)(j - i), in + i);
+			if ((unsigned char)in[k] < 33 || (unsigned char)in[k] > 126 ||
+			    in[k] == '<' || in[k] == '>')
+				return err_set(
+				    err, CL_EDATA,
+				    "%s: '%.*s' is not a message identifier (RFC 5322 3.6.4)", what,
+				    (int)(j - i), in + i);
 		if (++*n > COMPOSE_MSGIDS_MAX)
 			return err_set(err, CL_EDATA, "%s: more than %d identifiers", what,
 			               COMPOSE_MSGIDS_MAX);
@@ -316,7 +319,8 @@ static int compose_check(const struct compose_params *p, struct cl_err *err)
 		goto out;
 	if (p->mailer && compose_check_text(p->mailer, strlen(p->mailer), "X-Mailer", err) < 0)
 		goto out;
-	if ((p->in_reply_to && compose_msgids(p->in_reply_to, "--in-reply-to", &ids, &n, err) < 0) ||
+	if ((p->in_reply_to &&
+	     compose_msgids(p->in_reply_to, "--in-reply-to", &ids, &n, err) < 0) ||
 	    (p->references && compose_msgids(p->references, "--references", &ids, &n, err) < 0))
 		goto out;
 	if (p->nheaders > COMPOSE_HEADERS_MAX) {
@@ -375,8 +379,7 @@ struct compose_ctx {
 };
 
 /* One address as this server takes it, in "<>", then ',' if more follow. */
-static int compose_addr(struct compose_ctx *c, const char *addr, const char *what,
-                        struct buf *tok)
+static int compose_addr(struct compose_ctx *c, const char *addr, const char *what, struct buf *tok)
 {
 	buf_reset(tok);
 	buf_addc(tok, '<');
@@ -535,8 +538,8 @@ fail:
 	return -1;
 }
 
-int compose_stream(const struct compose_params *p, struct msgstream *ms,
-                   struct compose_result *res, struct cl_err *err)
+int compose_stream(const struct compose_params *p, struct msgstream *ms, struct compose_result *res,
+                   struct cl_err *err)
 {
 	struct compose_result local;
 	struct mime_params mp;
@@ -583,7 +586,8 @@ int compose_message(const struct compose_params *p, struct buf *out, struct comp
 	r = compose_stream(p, &ms, res, err);
 	if (r == 0 && msgstream_drain(&ms, out, err) < 0) {
 		if (err->cls == CL_ESOFTWARE)
-			err_set(err, CL_EDATA, "composed message is larger than %zu bytes", out->max);
+			err_set(err, CL_EDATA, "composed message is larger than %zu bytes",
+			        out->max);
 		r = -1;
 	}
 	if (r < 0)

@@ -33,21 +33,21 @@ struct compose_params {
 	const char *msgid_domain; /* right-hand side of Message-ID */
 	time_t date;              /* 0: now */
 	/* MIME (all optional: zero is the plain text message above). */
-	const char *const *cc;        /* Cc: addresses */
+	const char *const *cc; /* Cc: addresses */
 	size_t ncc;
-	const char *reply_to;         /* "Name <addr>, addr" */
-	const char *in_reply_to;      /* "<id>" (the <> may be left out) */
-	const char *references;       /* "<id> <id> ..." */
-	const char *const *headers;   /* -H "Name: value" */
+	const char *reply_to;       /* "Name <addr>, addr" */
+	const char *in_reply_to;    /* "<id>" (the <> may be left out) */
+	const char *references;     /* "<id> <id> ..." */
+	const char *const *headers; /* -H "Name: value" */
 	size_t nheaders;
-	const char *charset;          /* wire charset; NULL: UTF-8 (US-ASCII if ASCII) */
-	const char *html;             /* HTML alternative of the body, UTF-8 */
+	const char *charset; /* wire charset; NULL: UTF-8 (US-ASCII if ASCII) */
+	const char *html;    /* HTML alternative of the body, UTF-8 */
 	size_t html_len;
-	struct attach *att;           /* attachments (opened) */
+	struct attach *att; /* attachments (opened) */
 	size_t natt;
-	int allow_8bit;               /* the server offers 8BITMIME */
-	int ascii_addrs;              /* no SMTPUTF8: A-labels; non-ASCII local part refused */
-	const char *server;           /* names the server in those errors */
+	int allow_8bit;     /* the server offers 8BITMIME */
+	int ascii_addrs;    /* no SMTPUTF8: A-labels; non-ASCII local part refused */
+	const char *server; /* names the server in those errors */
 };
 
 struct compose_result {
@@ -60,8 +60,8 @@ struct compose_result {
  * CR/LF/NUL in a header field, invalid UTF-8, text the charset cannot hold,
  * a -H field that is malformed or one of ours, too large; CL_EUSAGE: an
  * unknown charset; CL_EUNAVAIL: a non-ASCII local part with ascii_addrs. */
-int compose_stream(const struct compose_params *p, struct msgstream *ms,
-                   struct compose_result *res, struct cl_err *err);
+int compose_stream(const struct compose_params *p, struct msgstream *ms, struct compose_result *res,
+                   struct cl_err *err);
 /* The same, read whole into out (on failure out is unchanged). */
 int compose_message(const struct compose_params *p, struct buf *out, struct compose_result *res,
                     struct cl_err *err);

@@ -128,7 +128,8 @@ void hdr_words(struct hdr *h, const char *s, size_t len)
 		/* Whole base64 quanta only: padding inside a word is legal, but
 		 * a full quantum carries more text in the same room. */
 		raw = avail >= overhead + 4 ? 3 * ((avail - overhead) / 4) : 0;
-		k = h->cs ? hdr_words_cut_cs(h->cs, s, len, raw, &conv) : hdr_words_cut(s, len, raw);
+		k = h->cs ? hdr_words_cut_cs(h->cs, s, len, raw, &conv)
+		          : hdr_words_cut(s, len, raw);
 		if (k == 0) {
 			/* After a fold a whole character always fits: in UTF-8 45
 			 * octets, in ISO-2022-JP one character and its escapes. */
@@ -143,7 +144,8 @@ void hdr_words(struct hdr *h, const char *s, size_t len)
 		hdr_emit(h, h->cs ? h->cs->name : "UTF-8", strlen(h->cs ? h->cs->name : "UTF-8"));
 		hdr_emit(h, "?B?", 3);
 		start = h->out->len;
-		if (!h->failed && b64_encode(h->cs ? conv.data : s, h->cs ? conv.len : k, h->out) < 0)
+		if (!h->failed &&
+		    b64_encode(h->cs ? conv.data : s, h->cs ? conv.len : k, h->out) < 0)
 			h->failed = 1;
 		h->col += h->out->len - start;
 		hdr_emit(h, "?=", 2);

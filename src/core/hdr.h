@@ -24,11 +24,11 @@
 
 struct hdr {
 	struct buf *out;
-	size_t start;  /* out->len before the field, to undo on failure */
-	size_t col;    /* characters on the current line */
-	int has_token; /* the current line holds a token after the field name */
-	int has_ew;    /* the current line holds an encoded-word */
-	int failed;    /* an append failed; everything after is a no-op */
+	size_t start;       /* out->len before the field, to undo on failure */
+	size_t col;         /* characters on the current line */
+	int has_token;      /* the current line holds a token after the field name */
+	int has_ew;         /* the current line holds an encoded-word */
+	int failed;         /* an append failed; everything after is a no-op */
 	struct charset *cs; /* charset of encoded-words; NULL: UTF-8 */
 };
 

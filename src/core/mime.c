@@ -151,7 +151,8 @@ int mime_field(struct buf *out, const char *name, const char *value, const struc
 	for (i = 0; i < n; i++) {
 		const char *v = ps[i].value;
 		buf_reset(&t);
-		if (mime_is_token(v) && strlen(ps[i].attr) + 1 + strlen(v) <= MIME_PARAM_TOKEN_MAX) {
+		if (mime_is_token(v) &&
+		    strlen(ps[i].attr) + 1 + strlen(v) <= MIME_PARAM_TOKEN_MAX) {
 			r |= buf_printf(&toks, "%s=%s", ps[i].attr, v);
 		} else if (mime_quoted(v, &t) == 0 &&
 		           strlen(ps[i].attr) + 1 + t.len <= MIME_PARAM_TOKEN_MAX) {
@@ -256,8 +257,8 @@ static int mime_text_part(const struct mime_params *p, const char *subtype, cons
 	mp->is_8bit = strcmp(cte, "8bit") == 0;
 	buf_printf(&type, "text/%s", subtype);
 	cp.attr = "charset";
-	cp.value = p->label_ascii && utf8_is_ascii(buf_cstr(&wire), wire.len) ? "US-ASCII"
-	                                                                       : p->cs->name;
+	cp.value =
+	    p->label_ascii && utf8_is_ascii(buf_cstr(&wire), wire.len) ? "US-ASCII" : p->cs->name;
 	if (mime_field(&mp->head, "Content-Type", buf_cstr(&type), &cp, 1) < 0 ||
 	    buf_printf(&mp->head, "Content-Transfer-Encoding: %s\r\n", cte) < 0 ||
 	    mime_encode(cte, buf_cstr(&wire), wire.len, &mp->body) < 0) {
@@ -282,8 +283,8 @@ static int mime_pick_boundary(struct mime_part *parts, size_t n, struct buf *b)
 		if (mime_boundary(b) < 0)
 			return -1;
 		for (i = 0; i < n; i++)
-			if (parts[i].body.len && memmem(parts[i].body.data, parts[i].body.len,
-			                                b->data, b->len) != NULL)
+			if (parts[i].body.len &&
+			    memmem(parts[i].body.data, parts[i].body.len, b->data, b->len) != NULL)
 				break;
 		if (i == n)
 			return 0;

@@ -20,15 +20,15 @@
 #define MIME_BOUNDARY_TRIES 8
 
 struct mime_params {
-	struct charset *cs;   /* wire charset of text parts */
-	int label_ascii;      /* label text that is all ASCII "US-ASCII" */
-	const char *text;     /* UTF-8, any line ends (made CRLF) */
+	struct charset *cs; /* wire charset of text parts */
+	int label_ascii;    /* label text that is all ASCII "US-ASCII" */
+	const char *text;   /* UTF-8, any line ends (made CRLF) */
 	size_t text_len;
-	const char *html;     /* NULL: no HTML alternative */
+	const char *html; /* NULL: no HTML alternative */
 	size_t html_len;
-	struct attach *att;   /* attachments, in order */
+	struct attach *att; /* attachments, in order */
 	size_t natt;
-	int allow_8bit;       /* the server offers 8BITMIME */
+	int allow_8bit; /* the server offers 8BITMIME */
 };
 
 struct mime_result {

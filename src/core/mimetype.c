@@ -12,23 +12,12 @@
 
 /* Common types for when the system table lacks them (.log is in no table). */
 static const char *const mimetype_builtin[][2] = {
-    {"txt", "text/plain"},
-    {"log", "text/plain"},
-    {"text", "text/plain"},
-    {"csv", "text/csv"},
-    {"html", "text/html"},
-    {"htm", "text/html"},
-    {"xml", "application/xml"},
-    {"json", "application/json"},
-    {"pdf", "application/pdf"},
-    {"png", "image/png"},
-    {"jpg", "image/jpeg"},
-    {"jpeg", "image/jpeg"},
-    {"gif", "image/gif"},
-    {"zip", "application/zip"},
-    {"gz", "application/gzip"},
-    {"tar", "application/x-tar"},
-    {"eml", "message/rfc822"},
+    {"txt", "text/plain"},        {"log", "text/plain"},        {"text", "text/plain"},
+    {"csv", "text/csv"},          {"html", "text/html"},        {"htm", "text/html"},
+    {"xml", "application/xml"},   {"json", "application/json"}, {"pdf", "application/pdf"},
+    {"png", "image/png"},         {"jpg", "image/jpeg"},        {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},         {"zip", "application/zip"},   {"gz", "application/gzip"},
+    {"tar", "application/x-tar"}, {"eml", "message/rfc822"},
 };
 
 static int mimetype_token_char(char c)

@@ -85,12 +85,33 @@ static int msgstream_add_file(struct msgstream *ms, enum msgstream_kind kind, in
 	s->peek = peek;
 	s->npeek = npeek;
 	s->size = size;
+	s->start = (long long)lseek(fd, 0, SEEK_CUR);
 	snprintf(s->what, sizeof(s->what), "%s", what);
 	return 0;
 }
 
-int msgstream_add_b64(struct msgstream *ms, int fd, const char *peek, size_t npeek,
-                      long long size, const char *what)
+int msgstream_rewind(struct msgstream *ms, struct cl_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < ms->nseg; i++) {
+		struct msgstream_seg *s = &ms->seg[i];
+		if (s->kind == MSGSTREAM_MEM || s->done == 0)
+			continue;
+		if ((size_t)s->done > s->npeek &&
+		    (s->start < 0 || lseek(s->fd, (off_t)s->start, SEEK_SET) < 0))
+			return err_set(err, CL_EIO, "%s cannot be read a second time", s->what);
+		s->done = 0;
+		b64_enc_init(&s->enc);
+	}
+	ms->cur = 0;
+	ms->off = 0;
+	ms->seg_eof = 0;
+	return 0;
+}
+
+int msgstream_add_b64(struct msgstream *ms, int fd, const char *peek, size_t npeek, long long size,
+                      const char *what)
 {
 	return msgstream_add_file(ms, MSGSTREAM_B64, fd, peek, npeek, size, what);
 }
@@ -192,8 +213,9 @@ static int msgstream_file(struct msgstream *ms, struct msgstream_seg *s, struct 
 				return err_set(err, CL_ESOFTWARE, "out of memory");
 			break;
 		}
-		if ((s->kind == MSGSTREAM_FD ? buf_add(out, ms->rbuf, (size_t)n)
-		                             : b64_enc_chunk(&s->enc, ms->rbuf, (size_t)n, out)) < 0)
+		if ((s->kind == MSGSTREAM_FD
+		         ? buf_add(out, ms->rbuf, (size_t)n)
+		         : b64_enc_chunk(&s->enc, ms->rbuf, (size_t)n, out)) < 0)
 			return err_set(err, CL_ESOFTWARE, "out of memory");
 	}
 	return 1;

@@ -27,13 +27,14 @@ enum msgstream_kind {
 
 struct msgstream_seg {
 	enum msgstream_kind kind;
-	struct buf mem;     /* MEM: the bytes */
-	int fd;             /* B64, FD: read from here (not closed by us) */
-	const char *peek;   /* B64: bytes already read from fd, sent first */
+	struct buf mem;   /* MEM: the bytes */
+	int fd;           /* B64, FD: read from here (not closed by us) */
+	const char *peek; /* B64: bytes already read from fd, sent first */
 	size_t npeek;
-	long long size;     /* B64, FD: octets the fd holds, -1 unknown */
-	long long done;     /* octets consumed from peek and fd */
-	char what[256];     /* names the file in errors */
+	long long size;  /* B64, FD: octets the fd holds, -1 unknown */
+	long long done;  /* octets consumed from peek and fd */
+	long long start; /* fd's offset when added, -1 if it cannot seek */
+	char what[256];  /* names the file in errors */
 	struct b64_enc enc;
 };
 
@@ -57,8 +58,8 @@ int msgstream_adds(struct msgstream *ms, const char *s);
 /* A file as base64 lines: peek (npeek octets already read from fd) then the
  * rest of fd; size is the whole (peek included), -1 if unknown (a pipe).
  * what names it in errors ("attachment report.pdf"). */
-int msgstream_add_b64(struct msgstream *ms, int fd, const char *peek, size_t npeek,
-                      long long size, const char *what);
+int msgstream_add_b64(struct msgstream *ms, int fd, const char *peek, size_t npeek, long long size,
+                      const char *what);
 /* A file sent as it is from its current offset, size octets (-1 unknown). */
 int msgstream_add_fd(struct msgstream *ms, int fd, long long size, const char *what);
 
@@ -68,6 +69,10 @@ long long msgstream_size(const struct msgstream *ms);
 void msgstream_source(struct msgstream *ms, struct smtp_body_source *src);
 /* The read callback itself: append up to max octets; 1 more, 0 end, -1. */
 int msgstream_read(void *arg, struct buf *out, size_t max, struct cl_err *err);
+/* Back to the start, to read the message again (the offline queue keeps a
+ * message the server did not take): -1 (CL_EIO) if a file piece cannot be
+ * read again (a pipe that was read from). */
+int msgstream_rewind(struct msgstream *ms, struct cl_err *err);
 /* Read everything that is left into out (tests, and small messages). */
 int msgstream_drain(struct msgstream *ms, struct buf *out, struct cl_err *err);
 

@@ -47,7 +47,7 @@ void sasl_server_cred_wipe(struct sasl_server_cred *cred)
 }
 
 int sasl_server_scram_keys(const char *hash, const char *password, const char *salt_b64,
-			   unsigned iter, struct buf *stored, struct buf *server)
+                           unsigned iter, struct buf *stored, struct buf *server)
 {
 	const EVP_MD *md = strcmp(hash, "SHA-1") == 0 ? EVP_sha1() : EVP_sha256();
 	struct buf salt = BUF_INIT(256);
@@ -59,7 +59,7 @@ int sasl_server_scram_keys(const char *hash, const char *password, const char *s
 	if (b64_decode(salt_b64, strlen(salt_b64), &salt) < 0 || salt.len == 0)
 		goto out;
 	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), (unsigned char *)salt.data,
-			      (int)salt.len, (int)iter, md, (int)len, salted) != 1)
+	                      (int)salt.len, (int)iter, md, (int)len, salted) != 1)
 		goto out;
 	if (HMAC(md, salted, (int)len, (const unsigned char *)"Client Key", 10, ck, &l2) == NULL ||
 	    HMAC(md, salted, (int)len, (const unsigned char *)"Server Key", 10, sk, &l2) == NULL ||
@@ -87,7 +87,7 @@ int sasl_server_check_password(const struct sasl_server_cred *cred, const char *
 		return 0;
 	want = cred->stored256[0] ? cred->stored256 : cred->stored1;
 	if (sasl_server_scram_keys(cred->stored256[0] ? "SHA-256" : "SHA-1", password, cred->salt,
-				   cred->iter, &st, &sk) == 0)
+	                           cred->iter, &st, &sk) == 0)
 		ok = st.len == strlen(want) && CRYPTO_memcmp(st.data, want, st.len) == 0;
 	buf_wipe(&st);
 	buf_wipe(&sk);
@@ -168,19 +168,22 @@ static int sasl_server_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property pr
 			return gsasl_property_set(gs, prop, u->cred.salt);
 		if (prop == GSASL_SCRAM_STOREDKEY)
 			return gsasl_property_set(gs, prop,
-						  sha256 ? u->cred.stored256 : u->cred.stored1);
+			                          sha256 ? u->cred.stored256 : u->cred.stored1);
 		return gsasl_property_set(gs, prop, sha256 ? u->cred.server256 : u->cred.server1);
 	}
 	case GSASL_CB_TLS_EXPORTER:
 		return ex->cb ? gsasl_property_set(gs, prop, ex->cb) : GSASL_NO_CALLBACK;
-	case GSASL_QOPS: return gsasl_property_set(gs, prop, "qop-auth");
-	case GSASL_REALM: return gsasl_property_set(gs, prop, ex->srv->hostname);
-	default: return GSASL_NO_CALLBACK;
+	case GSASL_QOPS:
+		return gsasl_property_set(gs, prop, "qop-auth");
+	case GSASL_REALM:
+		return gsasl_property_set(gs, prop, ex->srv->hostname);
+	default:
+		return GSASL_NO_CALLBACK;
 	}
 }
 
 int sasl_server_new(struct sasl_server **out, const char *hostname, sasl_server_lookup_fn lookup,
-		    void *arg, struct cl_err *err)
+                    void *arg, struct cl_err *err)
 {
 	struct sasl_server *s = calloc(1, sizeof(*s));
 	int r;
@@ -226,7 +229,7 @@ static int sasl_server_listed(const char *list, const char *mech)
 }
 
 int sasl_server_mechs(struct sasl_server *s, int tls, int have_cb, const char *allow,
-		      struct buf *out)
+                      struct buf *out)
 {
 	size_t i;
 
@@ -263,8 +266,8 @@ void sasl_server_exch_free(struct sasl_server_exch *ex)
 }
 
 enum smtp_auth_result sasl_server_step(struct sasl_server *s, struct sasl_server_exch **exp,
-				       const char *mech, const char *in, const char *cb_b64,
-				       struct buf *out, struct buf *authid)
+                                       const char *mech, const char *in, const char *cb_b64,
+                                       struct buf *out, struct buf *authid)
 {
 	struct sasl_server_exch *ex = *exp;
 	char *o = NULL;
@@ -285,8 +288,18 @@ enum smtp_auth_result sasl_server_step(struct sasl_server *s, struct sasl_server
 		gsasl_property_set(ex->gs, GSASL_HOSTNAME, s->hostname);
 		/* No initial response: step with nothing to get the first
 		 * challenge (an empty 334 for PLAIN). */
-		if (in == NULL)
+		if (in == NULL) {
 			in = "";
+		} else if (strcasecmp(mech, "LOGIN") == 0) {
+			/* Clients (Python's smtplib) send the user name as an
+			 * initial response; gsasl's LOGIN ignores its first
+			 * input, so skip its "User Name" prompt first. */
+			r = gsasl_step64(ex->gs, "", &o);
+			gsasl_free(o);
+			o = NULL;
+			if (r != GSASL_NEEDS_MORE)
+				goto fail;
+		}
 	}
 	if (ex == NULL || ex->gs == NULL)
 		return SMTP_AUTH_FAIL;

@@ -119,7 +119,7 @@ int smtp_probe_run(struct conn *c, const struct smtp_probe_params *p, struct smt
 	buf_init(&s.out, SMTP_CMD_MAX * 2);
 	buf_init(&s.scratch, 4096);
 
-	smtp_session_note(&s, "probing %s (%s)%s", p->host, conn_peer(c),
+	smtp_session_note(&s, "probing %s (%s)%s", p->host, p->peer ? p->peer : conn_peer(c),
 	                  p->implicit_tls ? " with implicit TLS" : "");
 	if (p->implicit_tls && smtp_probe_tls(&s, p, r, "smtps", err) < 0)
 		goto out;

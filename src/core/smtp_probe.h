@@ -29,6 +29,7 @@ struct smtp_probe_ehlo {
 
 struct smtp_probe_params {
 	const char *host;        /* for SNI, name verification and messages */
+	const char *peer;        /* the address connected to, for the transcript, or NULL */
 	const char *ehlo_domain; /* our name in EHLO */
 	int implicit_tls;        /* TLS from the first byte (465) */
 	/* A context that does not enforce verification, so that the facts of

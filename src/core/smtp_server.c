@@ -18,11 +18,11 @@ struct smtp_server {
 	struct smtp_server_hooks h;
 	enum smtp_srv_state state;
 	struct buf out, line, reply, arg, data;
-	char *mechs;            /* mechanisms offered now */
+	char *mechs; /* mechanisms offered now */
 	char helo[256];
 	int esmtp, authed, tls, pregreet;
-	int line_long;          /* discarding the rest of an overlong line */
-	int in_tx_data;         /* data_begin accepted for this transaction */
+	int line_long;  /* discarding the rest of an overlong line */
+	int in_tx_data; /* data_begin accepted for this transaction */
 	int bdat_used, bdat_failed, bdat_last, werr;
 	enum smtp_srv_state bdat_prev;
 	unsigned long long bdat_left;
@@ -33,7 +33,8 @@ struct smtp_server {
 };
 
 static const char *const smtp_srv_state_names[] = {
-    "GREET", "INIT", "READY", "MAIL", "RCPT", "DATA", "BDAT", "AUTH", "AUTH_FINAL", "TLS", "CLOSING",
+    "GREET", "INIT", "READY",      "MAIL", "RCPT",    "DATA",
+    "BDAT",  "AUTH", "AUTH_FINAL", "TLS",  "CLOSING",
 };
 
 const char *smtp_server_state_name(enum smtp_srv_state st)
@@ -63,7 +64,7 @@ static void smtp_server_set_state(struct smtp_server *s, enum smtp_srv_state st)
 	if (s->state != st && s->h.note) {
 		struct buf b = BUF_INIT(128);
 		buf_printf(&b, "state %s -> %s", smtp_srv_state_names[s->state],
-			   smtp_srv_state_names[st]);
+		           smtp_srv_state_names[st]);
 		smtp_server_note(s, buf_cstr(&b));
 		buf_free(&b);
 	}
@@ -71,7 +72,7 @@ static void smtp_server_set_state(struct smtp_server *s, enum smtp_srv_state st)
 }
 
 struct smtp_server *smtp_server_new(const struct smtp_server_cfg *cfg,
-				    const struct smtp_server_hooks *hooks)
+                                    const struct smtp_server_hooks *hooks)
 {
 	struct smtp_server *s = calloc(1, sizeof(*s));
 
@@ -162,7 +163,7 @@ static void smtp_server_close(struct smtp_server *s, const char *line)
 
 /* The hook's reply, or def when it left none. */
 static void smtp_server_reply_hook(struct smtp_server *s, int r, const char *def,
-				   const char *def_fail)
+                                   const char *def_fail)
 {
 	if (s->reply.len > 0)
 		smtp_server_reply(s, buf_cstr(&s->reply));
@@ -221,7 +222,7 @@ static void smtp_server_reset_tx(struct smtp_server *s)
 		smtp_server_set_state(s, SMTP_SRV_READY);
 }
 
-void smtp_server_tls_started(struct smtp_server *s, const char *auth_mechs)
+void smtp_server_set_mechs(struct smtp_server *s, const char *auth_mechs)
 {
 	char *m = strdup(auth_mechs ? auth_mechs : "");
 
@@ -229,6 +230,11 @@ void smtp_server_tls_started(struct smtp_server *s, const char *auth_mechs)
 		free(s->mechs);
 		s->mechs = m;
 	}
+}
+
+void smtp_server_tls_started(struct smtp_server *s, const char *auth_mechs)
+{
+	smtp_server_set_mechs(s, auth_mechs);
 	s->tls = 1;
 	s->esmtp = 0;
 	s->helo[0] = '\0';
@@ -264,7 +270,7 @@ static void smtp_server_ehlo(struct smtp_server *s, const char *args, int ehlo)
 			break;
 	if (*args == '\0' || *p != '\0' || strlen(args) >= sizeof(s->helo)) {
 		smtp_server_reply(s, ehlo ? "501 5.5.4 Syntax: EHLO hostname"
-					  : "501 5.5.4 Syntax: HELO hostname");
+		                          : "501 5.5.4 Syntax: HELO hostname");
 		return;
 	}
 	smtp_server_reset_tx(s);
@@ -337,7 +343,8 @@ static void smtp_server_mail(struct smtp_server *s, const char *args)
 		smtp_server_reply(s, buf_cstr(&s->reply));
 		return;
 	}
-	if (!s->esmtp && (mp.size >= 0 || mp.body_8bit || mp.smtputf8 || mp.ret[0] || mp.envid[0])) {
+	if (!s->esmtp &&
+	    (mp.size >= 0 || mp.body_8bit || mp.smtputf8 || mp.ret[0] || mp.envid[0])) {
 		smtp_server_reply(s, "555 5.5.4 MAIL parameters need EHLO");
 		return;
 	}
@@ -402,7 +409,7 @@ static int smtp_server_begin_data(struct smtp_server *s, int dots)
 	s->in_tx_data = 1;
 	buf_reset(&s->data);
 	smtp_dreader_init(&s->dr, dots, s->cfg.lim.bare_lf_normalize, s->cfg.lim.data_line_max,
-			  s->cfg.lim.size_max);
+	                  s->cfg.lim.size_max);
 	return 0;
 }
 
@@ -473,7 +480,8 @@ static void smtp_server_end_data(struct smtp_server *s)
 		smtp_server_reply(s, refusal);
 	} else {
 		r = s->h.data_end ? s->h.data_end(s->h.arg, SMTP_DATA_OK, &s->reply) : 0;
-		smtp_server_reply_hook(s, r, "250 2.0.0 Ok", "451 4.3.0 Error: queue file write error");
+		smtp_server_reply_hook(s, r, "250 2.0.0 Ok",
+		                       "451 4.3.0 Error: queue file write error");
 	}
 	s->in_tx_data = 0;
 	s->werr = 0;
@@ -601,8 +609,8 @@ static void smtp_server_auth(struct smtp_server *s, const char *args)
 		return;
 	if (s->mechs[0] == '\0' || s->h.auth == NULL) {
 		smtp_server_reply(s, s->cfg.starttls && !s->tls
-					 ? "530 5.7.0 Must issue a STARTTLS command first"
-					 : "503 5.5.1 Error: authentication not enabled");
+		                         ? "530 5.7.0 Must issue a STARTTLS command first"
+		                         : "503 5.5.1 Error: authentication not enabled");
 		return;
 	}
 	if (s->authed) {
@@ -676,7 +684,7 @@ static void smtp_server_starttls(struct smtp_server *s, const char *args)
 {
 	if (!s->cfg.starttls || s->tls) {
 		smtp_server_reply(s, s->tls ? "503 5.5.1 Error: TLS already active"
-					    : "502 5.5.1 Error: command not implemented");
+		                            : "502 5.5.1 Error: command not implemented");
 		return;
 	}
 	if (*args != '\0') {
@@ -699,27 +707,53 @@ static void smtp_server_command(struct smtp_server *s, const char *line)
 		return;
 	}
 	switch (v) {
-	case SMTP_V_HELO: smtp_server_ehlo(s, args, 0); break;
-	case SMTP_V_EHLO: smtp_server_ehlo(s, args, 1); break;
-	case SMTP_V_MAIL: smtp_server_mail(s, args); break;
-	case SMTP_V_RCPT: smtp_server_rcpt(s, args); break;
-	case SMTP_V_DATA: smtp_server_data(s, args); break;
-	case SMTP_V_BDAT: smtp_server_bdat(s, args); break;
-	case SMTP_V_AUTH: smtp_server_auth(s, args); break;
-	case SMTP_V_STARTTLS: smtp_server_starttls(s, args); break;
+	case SMTP_V_HELO:
+		smtp_server_ehlo(s, args, 0);
+		break;
+	case SMTP_V_EHLO:
+		smtp_server_ehlo(s, args, 1);
+		break;
+	case SMTP_V_MAIL:
+		smtp_server_mail(s, args);
+		break;
+	case SMTP_V_RCPT:
+		smtp_server_rcpt(s, args);
+		break;
+	case SMTP_V_DATA:
+		smtp_server_data(s, args);
+		break;
+	case SMTP_V_BDAT:
+		smtp_server_bdat(s, args);
+		break;
+	case SMTP_V_AUTH:
+		smtp_server_auth(s, args);
+		break;
+	case SMTP_V_STARTTLS:
+		smtp_server_starttls(s, args);
+		break;
 	case SMTP_V_RSET:
 		smtp_server_reset_tx(s);
 		smtp_server_reply(s, "250 2.0.0 Ok");
 		break;
-	case SMTP_V_NOOP: smtp_server_reply(s, "250 2.0.0 Ok"); break;
-	case SMTP_V_VRFY: smtp_server_reply(s, "252 2.5.0 Cannot VRFY user"); break;
-	case SMTP_V_EXPN: smtp_server_reply(s, "502 5.5.1 Error: EXPN not implemented"); break;
-	case SMTP_V_HELP: smtp_server_reply(s, "214 2.0.0 See RFC 5321"); break;
+	case SMTP_V_NOOP:
+		smtp_server_reply(s, "250 2.0.0 Ok");
+		break;
+	case SMTP_V_VRFY:
+		smtp_server_reply(s, "252 2.5.0 Cannot VRFY user");
+		break;
+	case SMTP_V_EXPN:
+		smtp_server_reply(s, "502 5.5.1 Error: EXPN not implemented");
+		break;
+	case SMTP_V_HELP:
+		smtp_server_reply(s, "214 2.0.0 See RFC 5321");
+		break;
 	case SMTP_V_QUIT:
 		smtp_server_reset_tx(s);
 		smtp_server_close(s, "221 2.0.0 Bye");
 		break;
-	case SMTP_V_UNKNOWN: smtp_server_reply(s, "500 5.5.2 Error: command not recognized"); break;
+	case SMTP_V_UNKNOWN:
+		smtp_server_reply(s, "500 5.5.2 Error: command not recognized");
+		break;
 	}
 	if (s->state != SMTP_SRV_CLOSING && s->errors > s->cfg.lim.errors_max)
 		smtp_server_close(s, "421 4.7.0 Error: too many errors");

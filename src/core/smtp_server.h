@@ -56,9 +56,9 @@ struct smtp_server_hooks {
 	void *arg;
 	int (*helo)(void *arg, const char *name, int ehlo, struct buf *reply);
 	int (*mail)(void *arg, const char *from, const struct smtp_mail_params *mp,
-		    struct buf *reply);
+	            struct buf *reply);
 	int (*rcpt)(void *arg, const char *to, const struct smtp_rcpt_params *rp,
-		    struct buf *reply);
+	            struct buf *reply);
 	int (*data_begin)(void *arg, struct buf *reply);
 	int (*data_write)(void *arg, const char *p, size_t n);
 	/* SMTP_DATA_OK: commit (reply "250 ... queued as ..." or a refusal);
@@ -69,8 +69,7 @@ struct smtp_server_hooks {
 	/* One AUTH step: mech on the first call (in is the initial response,
 	 * NULL if none), then each client line. out gets the base64 data to
 	 * send (challenge, or the server's final data with SMTP_AUTH_OK). */
-	enum smtp_auth_result (*auth)(void *arg, const char *mech, const char *in,
-				      struct buf *out);
+	enum smtp_auth_result (*auth)(void *arg, const char *mech, const char *in, struct buf *out);
 	void (*auth_abort)(void *arg);
 	/* Trace: state changes and protocol notes (may be NULL). */
 	void (*note)(void *arg, const char *msg);
@@ -79,8 +78,8 @@ struct smtp_server_hooks {
 struct smtp_server_cfg {
 	const char *hostname;
 	struct smtp_server_limits lim;
-	int starttls;     /* STARTTLS may be offered (a certificate is configured) */
-	int tls_active;   /* implicit TLS: the session starts encrypted */
+	int starttls;           /* STARTTLS may be offered (a certificate is configured) */
+	int tls_active;         /* implicit TLS: the session starts encrypted */
 	const char *auth_mechs; /* space-separated mechanisms offered now, "" none */
 };
 
@@ -92,7 +91,7 @@ struct smtp_server;
 
 void smtp_server_limits_default(struct smtp_server_limits *l);
 struct smtp_server *smtp_server_new(const struct smtp_server_cfg *cfg,
-				    const struct smtp_server_hooks *hooks);
+                                    const struct smtp_server_hooks *hooks);
 void smtp_server_free(struct smtp_server *s);
 
 /* Queue the greeting (or, if the client spoke first, a 554 and close). */
@@ -104,6 +103,8 @@ unsigned smtp_server_feed(struct smtp_server *s, const char *p, size_t n);
 /* The TLS handshake after STARTTLS succeeded: forget everything (RFC 3207
  * 4.2) and offer these mechanisms from now on. */
 void smtp_server_tls_started(struct smtp_server *s, const char *auth_mechs);
+/* Change the mechanisms offered (implicit TLS: known after the handshake). */
+void smtp_server_set_mechs(struct smtp_server *s, const char *auth_mechs);
 /* Idle or session time exceeded: queue 421 and close. */
 unsigned smtp_server_timeout(struct smtp_server *s);
 /* Replies waiting to be written; the I/O layer consumes them with buf_consume. */

@@ -15,10 +15,10 @@ static const struct {
 	const char *name;
 	enum smtp_verb v;
 } smtp_cmd_verbs[] = {
-    {"HELO", SMTP_V_HELO}, {"EHLO", SMTP_V_EHLO}, {"MAIL", SMTP_V_MAIL},
-    {"RCPT", SMTP_V_RCPT}, {"DATA", SMTP_V_DATA}, {"BDAT", SMTP_V_BDAT},
-    {"RSET", SMTP_V_RSET}, {"NOOP", SMTP_V_NOOP}, {"QUIT", SMTP_V_QUIT},
-    {"VRFY", SMTP_V_VRFY}, {"EXPN", SMTP_V_EXPN}, {"HELP", SMTP_V_HELP},
+    {"HELO", SMTP_V_HELO},         {"EHLO", SMTP_V_EHLO}, {"MAIL", SMTP_V_MAIL},
+    {"RCPT", SMTP_V_RCPT},         {"DATA", SMTP_V_DATA}, {"BDAT", SMTP_V_BDAT},
+    {"RSET", SMTP_V_RSET},         {"NOOP", SMTP_V_NOOP}, {"QUIT", SMTP_V_QUIT},
+    {"VRFY", SMTP_V_VRFY},         {"EXPN", SMTP_V_EXPN}, {"HELP", SMTP_V_HELP},
     {"STARTTLS", SMTP_V_STARTTLS}, {"AUTH", SMTP_V_AUTH},
 };
 
@@ -97,7 +97,8 @@ int smtp_cmd_addr_check(const char *addr, int utf8, struct buf *reply)
 			if (*p == '\0' || *p < 0x20 || *p == 0x7f)
 				return smtp_cmd_fail(reply, "501 5.1.3 Bad quoted local part");
 			if (*p >= 0x80 && !utf8)
-				return smtp_cmd_fail(reply, "553 5.6.7 Non-ASCII address without SMTPUTF8");
+				return smtp_cmd_fail(
+				    reply, "553 5.6.7 Non-ASCII address without SMTPUTF8");
 			if (*p == '\\' && (p[1] < 0x20 || p[1] == 0x7f))
 				return smtp_cmd_fail(reply, "501 5.1.3 Bad quoted local part");
 			if (*p == '\\')
@@ -108,7 +109,8 @@ int smtp_cmd_addr_check(const char *addr, int utf8, struct buf *reply)
 	} else {
 		for (; *p != '\0' && *p != '@'; p++, n++) {
 			if (*p >= 0x80 && !utf8)
-				return smtp_cmd_fail(reply, "553 5.6.7 Non-ASCII address without SMTPUTF8");
+				return smtp_cmd_fail(
+				    reply, "553 5.6.7 Non-ASCII address without SMTPUTF8");
 			if (*p == '.' && (n == 0 || p[-1] == '.' || p[1] == '@'))
 				return smtp_cmd_fail(reply, "501 5.1.3 Bad dots in local part");
 			if (*p != '.' && !smtp_cmd_atext(*p, utf8))
@@ -124,15 +126,15 @@ int smtp_cmd_addr_check(const char *addr, int utf8, struct buf *reply)
 		const unsigned char *q;
 		for (q = (const unsigned char *)at + 1; *q != '\0'; q++)
 			if (*q >= 0x80 && !utf8)
-				return smtp_cmd_fail(reply,
-						     "553 5.6.7 Non-ASCII address without SMTPUTF8");
+				return smtp_cmd_fail(
+				    reply, "553 5.6.7 Non-ASCII address without SMTPUTF8");
 		return smtp_cmd_fail(reply, "501 5.1.3 Bad domain in address");
 	}
 	return 0;
 }
 
 int smtp_cmd_path(const char *args, const char *kw, int allow_empty, struct buf *addr,
-		  const char **params, struct buf *reply)
+                  const char **params, struct buf *reply)
 {
 	size_t kl = strlen(kw);
 	const char *p, *end;
@@ -140,7 +142,7 @@ int smtp_cmd_path(const char *args, const char *kw, int allow_empty, struct buf 
 
 	if (strncasecmp(args, kw, kl) != 0)
 		return smtp_cmd_fail(reply, allow_empty ? "501 5.5.4 Syntax: MAIL FROM:<address>"
-							: "501 5.5.4 Syntax: RCPT TO:<address>");
+		                                        : "501 5.5.4 Syntax: RCPT TO:<address>");
 	p = args + kl;
 	/* RFC 5321 has no space here; many clients send one (Postfix allows it). */
 	if (*p == ' ')
@@ -180,7 +182,7 @@ int smtp_cmd_path(const char *args, const char *kw, int allow_empty, struct buf 
 
 /* The next "KEY[=VALUE]" of *p (space-separated) into key and val. */
 static int smtp_cmd_next_param(const char **p, char *key, size_t kmax, const char **val,
-			       size_t *vlen)
+                               size_t *vlen)
 {
 	const char *s = *p, *e, *eq;
 	size_t kl;
@@ -212,7 +214,8 @@ static int smtp_cmd_xtext_ok(const char *v, size_t n)
 		if (c == '+') {
 			if (i + 2 >= n)
 				return 0;
-			if (!isxdigit((unsigned char)v[i + 1]) || !isxdigit((unsigned char)v[i + 2]))
+			if (!isxdigit((unsigned char)v[i + 1]) ||
+			    !isxdigit((unsigned char)v[i + 2]))
 				return 0;
 			i += 2;
 		} else if (c < 0x21 || c > 0x7e || c == '=') {
@@ -236,25 +239,26 @@ int smtp_cmd_mail_params(const char *params, struct smtp_mail_params *mp, struct
 		    strspn(v, "0123456789") >= vl) {
 			mp->size = strtoll(v, NULL, 10);
 		} else if (strcasecmp(key, "BODY") == 0 && v != NULL &&
-			   ((vl == 4 && strncasecmp(v, "7BIT", 4) == 0) ||
-			    (vl == 8 && strncasecmp(v, "8BITMIME", 8) == 0))) {
+		           ((vl == 4 && strncasecmp(v, "7BIT", 4) == 0) ||
+		            (vl == 8 && strncasecmp(v, "8BITMIME", 8) == 0))) {
 			mp->body_8bit = vl == 8;
 		} else if (strcasecmp(key, "SMTPUTF8") == 0 && v == NULL) {
 			mp->smtputf8 = 1;
 		} else if (strcasecmp(key, "RET") == 0 && v != NULL && vl == 4 &&
-			   (strncasecmp(v, "FULL", 4) == 0 || strncasecmp(v, "HDRS", 4) == 0)) {
+		           (strncasecmp(v, "FULL", 4) == 0 || strncasecmp(v, "HDRS", 4) == 0)) {
 			memcpy(mp->ret, v, 4);
 			mp->ret[4] = '\0';
 		} else if (strcasecmp(key, "ENVID") == 0 && v != NULL && vl > 0 &&
-			   vl <= SMTP_ENVID_MAX && smtp_cmd_xtext_ok(v, vl)) {
+		           vl <= SMTP_ENVID_MAX && smtp_cmd_xtext_ok(v, vl)) {
 			memcpy(mp->envid, v, vl);
 			mp->envid[vl] = '\0';
 		} else if (strcasecmp(key, "AUTH") == 0 && v != NULL && vl > 0 &&
-			   smtp_cmd_xtext_ok(v, vl)) {
+		           smtp_cmd_xtext_ok(v, vl)) {
 			/* RFC 4954 5: accepted and ignored (we are not trusted to
 			 * vouch for another server's identity). */
 		} else {
-			return smtp_cmd_fail(reply, "555 5.5.4 Unsupported or malformed MAIL parameter");
+			return smtp_cmd_fail(reply,
+			                     "555 5.5.4 Unsupported or malformed MAIL parameter");
 		}
 	}
 	if (r < 0)
@@ -275,7 +279,7 @@ static int smtp_cmd_notify_ok(const char *v, size_t n)
 		if (strcasecmp(tok, "NEVER") == 0)
 			never = 1;
 		else if (strcasecmp(tok, "SUCCESS") == 0 || strcasecmp(tok, "FAILURE") == 0 ||
-			 strcasecmp(tok, "DELAY") == 0)
+		         strcasecmp(tok, "DELAY") == 0)
 			other = 1;
 		else
 			return 0;
@@ -296,12 +300,13 @@ int smtp_cmd_rcpt_params(const char *params, struct smtp_rcpt_params *rp, struct
 			memcpy(rp->notify, v, vl);
 			rp->notify[vl] = '\0';
 		} else if (strcasecmp(key, "ORCPT") == 0 && v != NULL && vl > 0 &&
-			   vl <= SMTP_ORCPT_MAX && memchr(v, ';', vl) != NULL &&
-			   smtp_cmd_xtext_ok(v, vl)) {
+		           vl <= SMTP_ORCPT_MAX && memchr(v, ';', vl) != NULL &&
+		           smtp_cmd_xtext_ok(v, vl)) {
 			memcpy(rp->orcpt, v, vl);
 			rp->orcpt[vl] = '\0';
 		} else {
-			return smtp_cmd_fail(reply, "555 5.5.4 Unsupported or malformed RCPT parameter");
+			return smtp_cmd_fail(reply,
+			                     "555 5.5.4 Unsupported or malformed RCPT parameter");
 		}
 	}
 	if (r < 0)

@@ -34,10 +34,10 @@ enum smtp_verb {
 #define SMTP_ORCPT_MAX 500
 
 struct smtp_mail_params {
-	long long size;      /* SIZE=, -1 if absent */
-	int body_8bit;       /* BODY=8BITMIME */
-	int smtputf8;        /* SMTPUTF8 */
-	char ret[8];         /* "FULL", "HDRS" or "" */
+	long long size; /* SIZE=, -1 if absent */
+	int body_8bit;  /* BODY=8BITMIME */
+	int smtputf8;   /* SMTPUTF8 */
+	char ret[8];    /* "FULL", "HDRS" or "" */
 	char envid[SMTP_ENVID_MAX + 1];
 };
 
@@ -55,7 +55,7 @@ const char *smtp_cmd_verb_name(enum smtp_verb v);
  * (without <>) and *params. Returns 0, or -1 with reply set to the full
  * reply line to send. allow_empty: <> is allowed (MAIL). */
 int smtp_cmd_path(const char *args, const char *kw, int allow_empty, struct buf *addr,
-		  const char **params, struct buf *reply);
+                  const char **params, struct buf *reply);
 /* Check an address's syntax (local@domain, dot-atom or quoted local part,
  * a domain of LDH labels, or UTF-8 when utf8 is set). -1 with reply. */
 int smtp_cmd_addr_check(const char *addr, int utf8, struct buf *reply);

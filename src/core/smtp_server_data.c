@@ -9,7 +9,7 @@
 enum { DR_BOL, DR_DOT, DR_DOTCR, DR_TEXT, DR_CR };
 
 void smtp_dreader_init(struct smtp_dreader *r, int dots, int normalize, size_t line_max,
-		       long long size_max)
+                       long long size_max)
 {
 	r->dots = dots;
 	r->normalize = normalize;

@@ -17,19 +17,19 @@
 #define SMTP_DR_TOO_BIG   4 /* more than size_max bytes */
 
 struct smtp_dreader {
-	int dots;          /* 1: DATA (dot-stuffed, ends at CRLF.CRLF); 0: BDAT */
-	int normalize;     /* 1: bare CR/LF become CRLF; 0: flag SMTP_DR_BARE_EOL */
-	size_t line_max;   /* longest line without CRLF; 0 = no limit */
+	int dots;           /* 1: DATA (dot-stuffed, ends at CRLF.CRLF); 0: BDAT */
+	int normalize;      /* 1: bare CR/LF become CRLF; 0: flag SMTP_DR_BARE_EOL */
+	size_t line_max;    /* longest line without CRLF; 0 = no limit */
 	long long size_max; /* 0 = no limit */
-	int st;            /* byte state (smtp_server_data.c) */
+	int st;             /* byte state (smtp_server_data.c) */
 	size_t linelen;
-	long long size;    /* bytes produced so far */
+	long long size; /* bytes produced so far */
 	unsigned flags;
-	int done;          /* DATA: end of data seen */
+	int done; /* DATA: end of data seen */
 };
 
 void smtp_dreader_init(struct smtp_dreader *r, int dots, int normalize, size_t line_max,
-		       long long size_max);
+                       long long size_max);
 /* Consume bytes of in, appending the message bytes to out (unless a flag
  * other than nothing makes them useless: they are then dropped). Returns how
  * many bytes were consumed; it stops early when out is nearly full (flush it

@@ -432,7 +432,7 @@ static int tx_run(struct smtp_tx *t, int last, struct cl_err *err)
 	int pipelining = (s->caps.flags & CAP_PIPELINING) != 0;
 	int chunking = s->esmtp && (s->caps.flags & CAP_CHUNKING);
 	struct buf chunk = BUF_INIT(SMTP_BDAT_CHUNK);
-	int more, r = -1;
+	int more, queued, r = -1; /* r becomes 0 only when the message is accepted */
 	size_t i;
 
 	smtp_session_set_state(s, SMTP_S_MAIL);
@@ -445,9 +445,9 @@ static int tx_run(struct smtp_tx *t, int last, struct cl_err *err)
 		buf_addc(&cmd, ' ');
 		buf_add(&cmd, s->auth_ir.data, s->auth_ir.len);
 		buf_wipe(&s->auth_ir);
-		r = smtp_session_queue(s, buf_cstr(&cmd), shown, err);
+		queued = smtp_session_queue(s, buf_cstr(&cmd), shown, err);
 		buf_wipe(&cmd);
-		if (r < 0 || tx_expect(t, EXP_AUTH, 0, to->command_ms) < 0)
+		if (queued < 0 || tx_expect(t, EXP_AUTH, 0, to->command_ms) < 0)
 			goto out;
 	}
 	if (tx_mail_from(t, err) < 0 || tx_expect(t, EXP_MAIL, 0, to->command_ms) < 0)

@@ -30,7 +30,7 @@ struct spool_writer {
 };
 
 static const char *const spool_rstate_names[] = {"pending", "deferred", "delivered", "failed",
-						 "bounced"};
+                                                 "bounced"};
 
 const char *spool_rstate_name(enum spool_rstate s)
 {
@@ -155,7 +155,7 @@ static char *spool_strdup(const char *s)
 }
 
 int spool_env_add_rcpt(struct spool_envelope *e, const char *addr, enum spool_class cls,
-		       const char *target, const char *notify, const char *orcpt)
+                       const char *target, const char *notify, const char *orcpt)
 {
 	struct spool_rcpt *r;
 
@@ -214,8 +214,8 @@ static void spool_new_qid(struct spool *sp, char *qid)
 
 	gettimeofday(&tv, NULL);
 	buf_printf(&b, "%08llX%05lX%05X%02X", (unsigned long long)tv.tv_sec & 0xffffffffULL,
-		   (unsigned long)tv.tv_usec & 0xfffffUL, (unsigned)getpid() & 0xfffffU,
-		   sp->counter++ & 0xffU);
+	           (unsigned long)tv.tv_usec & 0xfffffUL, (unsigned)getpid() & 0xfffffU,
+	           sp->counter++ & 0xffU);
 	memcpy(qid, b.data, SPOOL_QID_LEN);
 	qid[SPOOL_QID_LEN] = '\0';
 	buf_free(&b);
@@ -243,22 +243,22 @@ static int spool_env_format(const struct spool_envelope *e, struct buf *b)
 	int r = 0;
 
 	r |= buf_printf(b, "clsmtpd-spool 1\nid\t%s\ntime\t%lld\nclient\t%s\nhelo\t%s\nauth\t%s\n",
-			e->qid, (long long)e->arrival, e->client ? e->client : "-",
-			e->helo ? e->helo : "-", e->auth ? e->auth : "-");
+	                e->qid, (long long)e->arrival, e->client ? e->client : "-",
+	                e->helo ? e->helo : "-", e->auth ? e->auth : "-");
 	r |= buf_printf(b, "from\t%s\t%s\n", e->from ? e->from : "",
-			e->from_params && *e->from_params ? e->from_params : "-");
+	                e->from_params && *e->from_params ? e->from_params : "-");
 	for (i = 0; i < e->nrcpt; i++) {
 		const struct spool_rcpt *rc = &e->rcpt[i];
 		r |= buf_printf(b, "rcpt\t%zu\t%s\t%s\t%s\t%s\t%s\n", i,
-				rc->cls == SPOOL_LOCAL ? "local" : "relay", rc->addr, rc->target,
-				rc->notify, rc->orcpt);
+		                rc->cls == SPOOL_LOCAL ? "local" : "relay", rc->addr, rc->target,
+		                rc->notify, rc->orcpt);
 	}
 	r |= buf_adds(b, "data\n");
 	return r;
 }
 
 int spool_writer_begin(struct spool *sp, struct spool_envelope *env, struct spool_writer **out,
-		       struct cl_err *err)
+                       struct cl_err *err)
 {
 	struct spool_writer *w;
 	struct buf b = BUF_INIT((size_t)SPOOL_RCPT_MAX * (3 * SPOOL_LINE_MAX));
@@ -344,7 +344,7 @@ void spool_writer_abort(struct spool_writer *w)
 }
 
 int spool_scan(struct spool *sp, int (*cb)(void *arg, const char *qid), void *arg,
-	       struct cl_err *err)
+               struct cl_err *err)
 {
 	DIR *d;
 	struct dirent *de;
@@ -404,8 +404,9 @@ static int spool_parse_env_line(struct spool_envelope *e, char *line)
 	if (strcmp(f[0], "rcpt") == 0 && n == 7) {
 		if (strtoul(f[1], NULL, 10) != e->nrcpt)
 			return -1;
-		return spool_env_add_rcpt(e, f[3], strcmp(f[2], "local") == 0 ? SPOOL_LOCAL : SPOOL_RELAY,
-					  f[4], f[5], f[6]);
+		return spool_env_add_rcpt(e, f[3],
+		                          strcmp(f[2], "local") == 0 ? SPOOL_LOCAL : SPOOL_RELAY,
+		                          f[4], f[5], f[6]);
 	}
 	return -1;
 }
@@ -423,15 +424,22 @@ static int spool_apply_record(struct spool_envelope *e, char *line)
 		return -1;
 	r = &e->rcpt[i];
 	switch (f[0][0]) {
-	case 'D': r->state = SPOOL_DELIVERED; break;
-	case 'F': r->state = SPOOL_FAILED; break;
-	case 'B': r->state = SPOOL_BOUNCED; break;
+	case 'D':
+		r->state = SPOOL_DELIVERED;
+		break;
+	case 'F':
+		r->state = SPOOL_FAILED;
+		break;
+	case 'B':
+		r->state = SPOOL_BOUNCED;
+		break;
 	case 'T':
 		r->state = SPOOL_DEFERRED;
 		r->attempts++;
 		r->next_try = (time_t)strtoll(f[3], NULL, 10);
 		break;
-	default: return -1;
+	default:
+		return -1;
 	}
 	free(r->last_text);
 	r->last_text = strdup(f[4]);
@@ -441,7 +449,7 @@ static int spool_apply_record(struct spool_envelope *e, char *line)
 /* Read fd (from its current position) line by line into cb until "data"
  * (envelope) or EOF (journal). Lines without LF at EOF are ignored. */
 static int spool_read_lines(int fd, int stop_at_data, off_t *consumed,
-			    int (*cb)(struct spool_envelope *, char *), struct spool_envelope *e)
+                            int (*cb)(struct spool_envelope *, char *), struct spool_envelope *e)
 {
 	char chunk[4096];
 	struct buf line = BUF_INIT(SPOOL_LINE_MAX);
@@ -527,8 +535,8 @@ int spool_data_fd(struct spool *sp, const struct spool_envelope *env, struct cl_
 	return fd;
 }
 
-int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char kind,
-		 time_t next_try, const char *text, struct cl_err *err)
+int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char kind, time_t next_try,
+                 const char *text, struct cl_err *err)
 {
 	struct buf b = BUF_INIT(SPOOL_LINE_MAX);
 	char line[SPOOL_LINE_MAX - 64];
@@ -543,7 +551,7 @@ int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char ki
 		line[i] = (text[i] == '\t' || text[i] == '\n' || text[i] == '\r') ? ' ' : text[i];
 	line[i] = '\0';
 	buf_printf(&b, "%c\t%zu\t%lld\t%lld\t%s\n", kind, n, (long long)time(NULL),
-		   kind == 'T' ? (long long)next_try : 0LL, line);
+	           kind == 'T' ? (long long)next_try : 0LL, line);
 	created = fstatat(sp->statefd, env->qid, &st, 0) < 0;
 	fd = openat(sp->statefd, env->qid, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0 || spool_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0 ||
@@ -575,12 +583,14 @@ int spool_all_final(const struct spool_envelope *env)
 int spool_finish(struct spool *sp, const struct spool_envelope *env, struct cl_err *err)
 {
 	if (!spool_all_final(env))
-		return err_set(err, CL_ESOFTWARE, "spool: %s still has pending recipients", env->qid);
+		return err_set(err, CL_ESOFTWARE, "spool: %s still has pending recipients",
+		               env->qid);
 	if (unlinkat(sp->msgfd, env->qid, 0) < 0 && errno != ENOENT)
 		return err_set(err, CL_EIO, "spool: unlink msg/%s: %s", env->qid, strerror(errno));
 	fsync(sp->msgfd);
 	if (unlinkat(sp->statefd, env->qid, 0) < 0 && errno != ENOENT)
-		return err_set(err, CL_EIO, "spool: unlink state/%s: %s", env->qid, strerror(errno));
+		return err_set(err, CL_EIO, "spool: unlink state/%s: %s", env->qid,
+		               strerror(errno));
 	fsync(sp->statefd);
 	return 0;
 }

@@ -29,15 +29,15 @@ enum spool_rstate {
 };
 
 struct spool_rcpt {
-	char *addr;   /* envelope recipient */
+	char *addr; /* envelope recipient */
 	enum spool_class cls;
 	char *target; /* Maildir for local, "-" for relay */
 	char *notify; /* RFC 3461 NOTIFY= or "-" */
 	char *orcpt;  /* RFC 3461 ORCPT= or "-" */
 	enum spool_rstate state;
-	int attempts;     /* T records so far */
-	time_t next_try;  /* for SPOOL_DEFERRED */
-	char *last_text;  /* text of the last record, or NULL */
+	int attempts;    /* T records so far */
+	time_t next_try; /* for SPOOL_DEFERRED */
+	char *last_text; /* text of the last record, or NULL */
 };
 
 struct spool_envelope {
@@ -48,7 +48,7 @@ struct spool_envelope {
 	char *from_params;          /* "-" when none */
 	struct spool_rcpt *rcpt;
 	size_t nrcpt, cap;
-	off_t data_offset;          /* where the message starts in msg/QID */
+	off_t data_offset; /* where the message starts in msg/QID */
 };
 
 struct spool;
@@ -63,14 +63,14 @@ const char *spool_dir(const struct spool *sp);
 /* Envelopes: build one for the writer, free one from spool_load. */
 void spool_env_init(struct spool_envelope *e);
 int spool_env_add_rcpt(struct spool_envelope *e, const char *addr, enum spool_class cls,
-		       const char *target, const char *notify, const char *orcpt);
+                       const char *target, const char *notify, const char *orcpt);
 void spool_env_free(struct spool_envelope *e);
 
 /* Reception: begin picks the QID (into env->qid) and writes the envelope
  * to tmp/QID; write appends message bytes; commit makes it durable (only
  * then may 250 be sent); abort removes the temporary file. */
 int spool_writer_begin(struct spool *sp, struct spool_envelope *env, struct spool_writer **out,
-		       struct cl_err *err);
+                       struct cl_err *err);
 int spool_writer_write(struct spool_writer *w, const void *p, size_t n, struct cl_err *err);
 off_t spool_writer_size(const struct spool_writer *w);
 int spool_writer_commit(struct spool_writer *w, struct cl_err *err);
@@ -79,15 +79,15 @@ void spool_writer_abort(struct spool_writer *w);
 /* Call cb for every committed QID (in no particular order); stops when cb
  * returns non-zero and returns that value. */
 int spool_scan(struct spool *sp, int (*cb)(void *arg, const char *qid), void *arg,
-	       struct cl_err *err);
+               struct cl_err *err);
 /* Read msg/QID's envelope and apply the journal. */
 int spool_load(struct spool *sp, const char *qid, struct spool_envelope *env, struct cl_err *err);
 /* A read-only descriptor on msg/QID positioned at the message's first byte. */
 int spool_data_fd(struct spool *sp, const struct spool_envelope *env, struct cl_err *err);
 /* Journal an outcome for recipient n: kind 'D', 'F', 'T' (with next_try)
  * or 'B'; the line is fsynced before this returns. Updates env too. */
-int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char kind,
-		 time_t next_try, const char *text, struct cl_err *err);
+int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char kind, time_t next_try,
+                 const char *text, struct cl_err *err);
 /* 1 if every recipient is final. */
 int spool_all_final(const struct spool_envelope *env);
 /* Remove msg/QID then state/QID (each durable) once every recipient is final. */

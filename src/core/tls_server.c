@@ -34,7 +34,7 @@ static int tls_server_fail(struct cl_err *err, const char *what)
 }
 
 int tls_server_ctx_new(struct tls_server_ctx **out, const char *cert_file, const char *key_file,
-		       struct cl_err *err)
+                       struct cl_err *err)
 {
 	struct tls_server_ctx *c = calloc(1, sizeof(*c));
 
@@ -47,9 +47,10 @@ int tls_server_ctx_new(struct tls_server_ctx **out, const char *cert_file, const
 	}
 	SSL_CTX_set_min_proto_version(c->ssl, TLS1_2_VERSION);
 	SSL_CTX_set_options(c->ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-					SSL_OP_CIPHER_SERVER_PREFERENCE);
+	                                SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	                             SSL_MODE_RELEASE_BUFFERS);
 	/* TLS 1.2 suites: forward secrecy and AEAD only. */
 	SSL_CTX_set_cipher_list(c->ssl, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:!aNULL:!eNULL");
 	if (SSL_CTX_use_certificate_chain_file(c->ssl, cert_file) != 1) {
@@ -77,8 +78,7 @@ void tls_server_ctx_free(struct tls_server_ctx *ctx)
 	free(ctx);
 }
 
-struct tls_server_conn *tls_server_conn_new(struct tls_server_ctx *ctx, int fd,
-					    struct cl_err *err)
+struct tls_server_conn *tls_server_conn_new(struct tls_server_ctx *ctx, int fd, struct cl_err *err)
 {
 	struct tls_server_conn *c = calloc(1, sizeof(*c));
 
@@ -98,12 +98,15 @@ struct tls_server_conn *tls_server_conn_new(struct tls_server_ctx *ctx, int fd,
 }
 
 static long tls_server_result(struct tls_server_conn *c, int r, const char *what,
-			      struct cl_err *err)
+                              struct cl_err *err)
 {
 	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ: return TLS_SRV_WANT_READ;
-	case SSL_ERROR_WANT_WRITE: return TLS_SRV_WANT_WRITE;
-	case SSL_ERROR_ZERO_RETURN: return 0;
+	case SSL_ERROR_WANT_READ:
+		return TLS_SRV_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return TLS_SRV_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() == 0) {
 			ERR_clear_error();
@@ -112,7 +115,8 @@ static long tls_server_result(struct tls_server_conn *c, int r, const char *what
 			return err_set(err, CL_ETLS, "TLS %s: connection reset", what);
 		}
 		return tls_server_fail(err, what);
-	default: return tls_server_fail(err, what);
+	default:
+		return tls_server_fail(err, what);
 	}
 }
 
@@ -163,7 +167,7 @@ int tls_server_exporter_b64(struct tls_server_conn *c, struct buf *out)
 	if (SSL_version(c->ssl) != TLS1_3_VERSION)
 		return -1;
 	if (SSL_export_keying_material(c->ssl, key, sizeof(key), label, sizeof(label) - 1, NULL, 0,
-				       0) != 1)
+	                               0) != 1)
 		return -1;
 	return b64_encode(key, sizeof(key), out);
 }
@@ -171,7 +175,7 @@ int tls_server_exporter_b64(struct tls_server_conn *c, struct buf *out)
 int tls_server_describe(const struct tls_server_conn *c, struct buf *out)
 {
 	return buf_printf(out, "%s %s", SSL_get_version(c->ssl),
-			  SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl)));
+	                  SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl)));
 }
 
 void tls_server_conn_free(struct tls_server_conn *c)

@@ -19,11 +19,10 @@ struct tls_server_ctx;
 struct tls_server_conn;
 
 int tls_server_ctx_new(struct tls_server_ctx **out, const char *cert_file, const char *key_file,
-		       struct cl_err *err);
+                       struct cl_err *err);
 void tls_server_ctx_free(struct tls_server_ctx *ctx);
 
-struct tls_server_conn *tls_server_conn_new(struct tls_server_ctx *ctx, int fd,
-					    struct cl_err *err);
+struct tls_server_conn *tls_server_conn_new(struct tls_server_ctx *ctx, int fd, struct cl_err *err);
 /* 1 done, TLS_SRV_WANT_*, or -1 with err. */
 int tls_server_handshake(struct tls_server_conn *c, struct cl_err *err);
 /* >0 bytes, 0 EOF, TLS_SRV_WANT_*, or -1 with err. */

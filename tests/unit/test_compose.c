@@ -463,6 +463,146 @@ TEST(test_compose_too_small_output_leaves_it_unchanged)
 	buf_free(&m);
 }
 
+TEST(test_compose_cc_reply_to_references_and_extra_fields)
+{
+	static const char *const cc[] = {"carol@example.com"};
+	static const char *const hs[] = {"X-Priority: 1", "Date: Tue, 1 Jan 2030 00:00:00 +0000",
+	                                 "Message-ID: <fixed@example.com>", "X-Note:   日本語"};
+	struct compose_params p = seed_params();
+	struct buf m = BUF_INIT(1 << 20), v = BUF_INIT(4096);
+	struct cl_err err;
+
+	p.cc = cc;
+	p.ncc = 1;
+	p.reply_to = "Ops Team <ops@example.com>, \"Doe, J\" <jd@example.com>";
+	p.in_reply_to = "orig@example.com";
+	p.references = "<a@example.com> <b@example.com>,orig@example.com";
+	p.headers = hs;
+	p.nheaders = 4;
+	CHECK(compose(&p, &m, &err) == 0);
+	CHECK_STR(header(&m, "Cc", &v), "<carol@example.com>");
+	CHECK_STR(header(&m, "Reply-To", &v),
+	          "Ops Team <ops@example.com>, \"Doe, J\" <jd@example.com>");
+	CHECK_STR(header(&m, "In-Reply-To", &v), "<orig@example.com>");
+	CHECK_STR(header(&m, "References", &v),
+	          "<a@example.com> <b@example.com> <orig@example.com>");
+	CHECK_STR(header(&m, "X-Priority", &v), "1");
+	CHECK_STR(header(&m, "X-Note", &v), "=?UTF-8?B?5pel5pys6Kqe?=");
+	/* -H Date and Message-ID replace ours: one of each. */
+	CHECK_STR(header(&m, "Date", &v), "Tue, 1 Jan 2030 00:00:00 +0000");
+	CHECK_STR(header(&m, "Message-ID", &v), "<fixed@example.com>");
+	CHECK(strstr(strstr(buf_cstr(&m), "Message-ID:") + 1, "Message-ID:") == NULL);
+	CHECK(strstr(buf_cstr(&m), "\r\nDate: Mon") == NULL);
+	CHECK(strstr(buf_cstr(&m), "Bcc") == NULL);
+	buf_free(&m);
+	buf_free(&v);
+}
+
+TEST(test_compose_refuses_bad_or_reserved_extra_fields)
+{
+	static const char *bad[][2] = {
+	    {"NoColon", "is not"},
+	    {": empty name", "is not"},
+	    {"Bad Name: x", "printable ASCII"},
+	    {"Subject: x", "-s"},
+	    {"bcc: x@example.com", "blind copies"},
+	    {"Content-Type: text/html", "MIME structure"},
+	    {"MIME-Version: 2.0", "written by clsmtpc"},
+	    {"X-Ok: a\r\nX-Evil: 1", "carriage return"},
+	};
+	const char *hs[1];
+	struct compose_params p = seed_params();
+	struct buf m = BUF_INIT(1 << 20);
+	struct cl_err err;
+	size_t i;
+
+	p.headers = hs;
+	p.nheaders = 1;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		hs[0] = bad[i][0];
+		CHECK(compose_message(&p, &m, NULL, &err) == -1);
+		CHECK_INT(err.cls, CL_EDATA);
+		if (strstr(err.msg, bad[i][1]) == NULL)
+			printf("# %s: %s\n", bad[i][0], err.msg);
+		CHECK(strstr(err.msg, bad[i][1]) != NULL);
+	}
+	p = seed_params();
+	p.in_reply_to = "<a b@c>";
+	CHECK(compose_message(&p, &m, NULL, &err) == -1);
+	CHECK(strstr(err.msg, "--in-reply-to") != NULL);
+	p = seed_params();
+	p.reply_to = "x@example.com\r\nBcc: y@z";
+	CHECK(compose_message(&p, &m, NULL, &err) == -1);
+	CHECK_INT(m.len, 0);
+	buf_free(&m);
+}
+
+TEST(test_compose_addresses_for_servers_with_and_without_smtputf8)
+{
+	static const char *const to[] = {"info@例え.jp"};
+	static const char *const to_local[] = {"ユーザー@例え.jp"};
+	struct compose_params p = seed_params();
+	struct compose_result r;
+	struct buf m = BUF_INIT(1 << 20), v = BUF_INIT(4096);
+	struct cl_err err;
+
+	p.to = to;
+	p.ascii_addrs = 1;
+	p.server = "smtp.example.com";
+	CHECK(compose_message(&p, &m, &r, &err) == 0);
+	CHECK_STR(header(&m, "To", &v), "<info@xn--r8jz45g.jp>");
+	CHECK_INT(r.smtputf8, 0);
+	buf_reset(&m);
+	p.ascii_addrs = 0;
+	CHECK(compose_message(&p, &m, &r, &err) == 0);
+	CHECK_STR(header(&m, "To", &v), "<info@例え.jp>");
+	CHECK_INT(r.smtputf8, 1);
+	CHECK_INT(r.is_8bit, 1);
+	buf_reset(&m);
+	p.to = to_local;
+	p.ascii_addrs = 1;
+	CHECK(compose_message(&p, &m, &r, &err) == -1);
+	CHECK_INT(err.cls, CL_EUNAVAIL);
+	CHECK(strstr(err.msg, "local part is not ASCII and smtp.example.com does not offer "
+	                      "SMTPUTF8") != NULL);
+	buf_free(&m);
+	buf_free(&v);
+}
+
+TEST(test_compose_iso2022jp_message_is_7bit_with_b_words)
+{
+	struct compose_params p = seed_params();
+	struct buf m = BUF_INIT(1 << 20), v = BUF_INIT(4096);
+	struct cl_err err;
+	size_t i;
+
+	p.charset = "iso-2022-jp";
+	p.from_name = "山田 太郎";
+	p.subject = "テスト";
+	p.body = "日本語の本文\n";
+	p.body_len = strlen(p.body);
+	p.allow_8bit = 1; /* offered, but ISO-2022-JP is 7bit anyway */
+	CHECK(compose(&p, &m, &err) == 0);
+	CHECK_STR(header(&m, "Subject", &v), "=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=");
+	CHECK_STR(header(&m, "From", &v),
+	          "=?ISO-2022-JP?B?GyRCOzNFRBsoQiAbJEJCQE86GyhC?= <64L114@mail.example.ac.jp>");
+	CHECK_STR(header(&m, "Content-Type", &v), "text/plain; charset=ISO-2022-JP");
+	CHECK_STR(header(&m, "Content-Transfer-Encoding", &v), "7bit");
+	for (i = 0; i < m.len; i++)
+		CHECK((unsigned char)m.data[i] < 0x80);
+	CHECK(strstr(buf_cstr(&m), "\r\n\r\n\x1b$BF|K\\8l$NK\\J8\x1b(B\r\n") != NULL);
+	/* A character ISO-2022-JP lacks: the error names it and the field. */
+	p.subject = "①番";
+	CHECK(compose_message(&p, &m, NULL, &err) == -1);
+	CHECK(strstr(err.msg, "subject: character U+2460") != NULL);
+	p = seed_params();
+	p.charset = "no-such";
+	CHECK(compose_message(&p, &m, NULL, &err) == -1);
+	CHECK_INT(err.cls, CL_EUSAGE);
+	buf_free(&m);
+	buf_free(&v);
+}
+
 int main(void)
 {
 	set_tz("Asia/Tokyo");
@@ -478,5 +618,9 @@ int main(void)
 	RUN(test_compose_refuses_invalid_utf8);
 	RUN(test_compose_many_recipients_and_long_subject_fold);
 	RUN(test_compose_too_small_output_leaves_it_unchanged);
+	RUN(test_compose_cc_reply_to_references_and_extra_fields);
+	RUN(test_compose_refuses_bad_or_reserved_extra_fields);
+	RUN(test_compose_addresses_for_servers_with_and_without_smtputf8);
+	RUN(test_compose_iso2022jp_message_is_7bit_with_b_words);
 	CHECK_DONE();
 }

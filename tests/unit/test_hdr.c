@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "b64.h"
+#include "charset.h"
 #include "check.h"
 #include "hdr.h"
 #include "utf8.h"
@@ -326,6 +327,95 @@ TEST(test_hdr_full_output_removes_the_whole_field)
 	buf_free(&f);
 }
 
+/* Decode ISO-2022-JP encoded-words: each at most 75 characters, each one
+ * ending in ASCII and converting to UTF-8 on its own (no escape sequence or
+ * character split between words). */
+static int decode_jis_words(const char *s, struct buf *out)
+{
+	static const char pre[] = "=?ISO-2022-JP?B?";
+	struct buf raw = BUF_INIT(256);
+	const char *p = s, *end, *esc;
+	struct cl_err e;
+	size_t i;
+	int r = 0;
+
+	while (*p && r == 0) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		if (strncmp(p, pre, strlen(pre)) != 0 || (end = strstr(p + 16, "?=")) == NULL ||
+		    (size_t)(end + 2 - p) > HDR_EW_MAX) {
+			r = -1;
+			break;
+		}
+		buf_reset(&raw);
+		if (b64_decode(p + 16, (size_t)(end - p - 16), &raw) < 0 || raw.len == 0)
+			r = -1;
+		/* The last escape sequence returns to ASCII. */
+		for (esc = NULL, i = 0; r == 0 && i < raw.len; i++)
+			if (raw.data[i] == 0x1b)
+				esc = raw.data + i;
+		if (esc && (esc + 3 > raw.data + raw.len || memcmp(esc, "\x1b(B", 3) != 0))
+			r = -1;
+		if (r == 0 && charset_to_utf8("ISO-2022-JP", raw.data, raw.len, out, "w", &e) < 0)
+			r = -1;
+		p = end + 2;
+		if (*p != '\0' && *p != ' ')
+			r = -1;
+	}
+	buf_free(&raw);
+	return r;
+}
+
+TEST(test_hdr_iso2022jp_words_property)
+{
+	struct charset cs;
+	struct buf in = BUF_INIT(8192), f = BUF_INIT(1 << 16), u = BUF_INIT(1 << 16),
+	           d = BUF_INIT(1 << 16), tmp = BUF_INIT(64);
+	struct cl_err err;
+	struct hdr h;
+	int n, bad = 0;
+	size_t i, len, before;
+
+	CHECK(charset_open(&cs, "ISO-2022-JP", &err) == 0);
+	for (n = 0; n < 300; n++) {
+		buf_reset(&in);
+		len = 1 + rnd() % 120;
+		for (i = 0; i < len; i++) {
+			static const uint32_t jb[] = {0x3041, 0x30a1, 0x4e00, 0x41, 0x20};
+			static const uint32_t js[] = {0x53, 0x56, 0x5000, 26, 1};
+			size_t k = rnd() % 5;
+			before = in.len;
+			put_utf8(&in, jb[k] + rnd() % js[k]);
+			buf_reset(&tmp);
+			if (charset_from_utf8(&cs, in.data + before, in.len - before, &tmp, "t",
+			                      &err) < 0)
+				buf_truncate(&in, before);
+		}
+		/* Kanji and kana only sometimes, so words end in every state. */
+		buf_reset(&f);
+		hdr_begin(&h, &f, n % 2 ? "Subject" : "X-Long-Field-Name-For-Odd-Columns");
+		hdr_set_charset(&h, &cs);
+		hdr_words(&h, in.data, in.len);
+		CHECK(hdr_end(&h) == 0);
+		CHECK(field_lines_ok(&f, HDR_EW_LINE));
+		buf_reset(&u);
+		unfold(&f, &u);
+		buf_reset(&d);
+		if (decode_jis_words(buf_cstr(&u), &d) < 0 || d.len != in.len ||
+		    memcmp(d.data, in.data, in.len) != 0)
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	charset_close(&cs);
+	buf_free(&in);
+	buf_free(&f);
+	buf_free(&u);
+	buf_free(&d);
+	buf_free(&tmp);
+}
+
 int main(void)
 {
 	RUN(test_hdr_display_name_quoted_only_when_needed);
@@ -336,5 +426,6 @@ int main(void)
 	RUN(test_hdr_subject_encoded_when_plain_text_cannot_stay_plain);
 	RUN(test_hdr_encoded_words_random_utf8_property);
 	RUN(test_hdr_full_output_removes_the_whole_field);
+	RUN(test_hdr_iso2022jp_words_property);
 	CHECK_DONE();
 }

@@ -8,7 +8,7 @@
 #include "smtp_server.h"
 
 struct stub {
-	struct buf msg;      /* message bytes received */
+	struct buf msg; /* message bytes received */
 	int committed, refused, aborted, resets;
 	int rcpt_calls;
 	int auth_steps;
@@ -16,7 +16,7 @@ struct stub {
 };
 
 static int stub_rcpt(void *arg, const char *to, const struct smtp_rcpt_params *rp,
-		     struct buf *reply)
+                     struct buf *reply)
 {
 	struct stub *st = arg;
 	(void)rp;
@@ -55,8 +55,7 @@ static void stub_reset(void *arg)
 
 /* A fake mechanism "TEST": client sends "dXNlcg==" (user), we challenge
  * "Y2hhbGxlbmdl", client answers "cGFzcw==" (pass). */
-static enum smtp_auth_result stub_auth(void *arg, const char *mech, const char *in,
-				       struct buf *out)
+static enum smtp_auth_result stub_auth(void *arg, const char *mech, const char *in, struct buf *out)
 {
 	struct stub *st = arg;
 	st->auth_steps++;
@@ -127,8 +126,8 @@ TEST(test_server_greets_and_lists_extensions)
 	buf_consume(smtp_server_output(s), smtp_server_output(s)->len);
 	feed(s, "EHLO client.test\r\n", got, sizeof(got));
 	CHECK_STR(got, "250-mx.example.test\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-8BITMIME\r\n"
-		       "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-DSN\r\n"
-		       "250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n");
+	               "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-CHUNKING\r\n250-DSN\r\n"
+	               "250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n");
 	smtp_server_free(s);
 	buf_free(&st.msg);
 }
@@ -144,7 +143,8 @@ TEST(test_server_pipelined_transaction_answers_in_order)
 	     "EHLO c\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n"
 	     "RCPT TO:<nobody@example.test>\r\nDATA\r\n",
 	     got, sizeof(got));
-	CHECK(strstr(got, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 No such user\r\n354 ") != NULL);
+	CHECK(strstr(got, "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 No such user\r\n354 ") !=
+	      NULL);
 	feed(s, "Subject: t\r\n\r\n..dot\r\n.\r\nQUIT\r\n", got, sizeof(got));
 	CHECK_STR(got, "250 2.0.0 Ok: queued as TEST\r\n221 2.0.0 Bye\r\n");
 	CHECK_STR(buf_cstr(&st.msg), "Subject: t\r\n\r\n.dot\r\n");
@@ -341,9 +341,12 @@ TEST(test_server_limits_recipients_lines_and_errors)
 TEST(test_server_refuses_address_tricks_in_syntax)
 {
 	static const char *const bad[] = {
-	    "RCPT TO:<@a.test:user@b.test>", "RCPT TO:<user@other.test@example.test>",
-	    "RCPT TO:<user@example.test.>",  "RCPT TO:<user@[127.0.0.1]>",
-	    "RCPT TO:<user>",                "RCPT TO:<us er@example.test>",
+	    "RCPT TO:<@a.test:user@b.test>",
+	    "RCPT TO:<user@other.test@example.test>",
+	    "RCPT TO:<user@example.test.>",
+	    "RCPT TO:<user@[127.0.0.1]>",
+	    "RCPT TO:<user>",
+	    "RCPT TO:<us er@example.test>",
 	    "RCPT TO:<a@b.test> FOO=bar",
 	};
 	struct stub st;
@@ -367,7 +370,7 @@ TEST(test_server_refuses_address_tricks_in_syntax)
 TEST(test_server_feeding_byte_by_byte_gives_the_same_replies)
 {
 	static const char in[] = "EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<b@example.test>\r\n"
-				 "DATA\r\nhello\r\n..\r\n.\r\nQUIT\r\n";
+	                         "DATA\r\nhello\r\n..\r\n.\r\nQUIT\r\n";
 	struct stub st1, st2;
 	struct smtp_server *a = mk(&st1, 0, ""), *b = mk(&st2, 0, "");
 	size_t i;

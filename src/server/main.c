@@ -1,0 +1,287 @@
+/*
+ * main.c - clsmtpd: read and check the configuration, open the spool, bind
+ * the listeners, drop privileges, start the local delivery agent, and run
+ * the event loop; SIGHUP reloads the certificate and the users file. Also
+ * "clsmtpd passwd ..." (or the clsmtpd-passwd link): passwd.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "evloop.h"
+#include "log.h"
+#include "passwd.h"
+#include "server.h"
+#include "version.h"
+
+static pid_t main_agent_pid = -1;
+static int main_terminating;
+
+void srv_wake_agent(struct srv *s)
+{
+	char c = 1;
+
+	if (s->wake_fd >= 0 && write(s->wake_fd, &c, 1) < 0) {
+		/* EAGAIN: the agent has a wake-up pending already */
+	}
+}
+
+static void main_usage(void)
+{
+	fprintf(stderr, "usage: clsmtpd [-F] [-e] [-t] [-f config] [-P pidfile]\n"
+	                "       clsmtpd passwd [-u usersfile] add|change|remove|list [user]\n");
+}
+
+static int main_start_agent(struct srv *srv)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGCHLD, SIG_DFL);
+		evloop_close_listeners();
+		close(p[1]);
+		if (srv->wake_fd >= 0)
+			close(srv->wake_fd);
+		deliver_run(srv->spool, p[0]);
+		_exit(0);
+	}
+	close(p[0]);
+	if (srv->wake_fd >= 0)
+		close(srv->wake_fd);
+	srv->wake_fd = p[1];
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	main_agent_pid = pid;
+	log_msg(LOG_INFO, "delivery agent started (pid %ld)", (long)pid);
+	return 0;
+}
+
+static void main_on_chld(struct srv *srv)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid != main_agent_pid)
+			continue;
+		log_msg(LOG_WARNING, "delivery agent exited (status %d)%s", st,
+		        main_terminating ? "" : ": restarting it");
+		main_agent_pid = -1;
+		if (!main_terminating && main_start_agent(srv) < 0)
+			log_msg(LOG_ERR, "cannot restart the delivery agent: %s", strerror(errno));
+	}
+}
+
+static void main_on_hup(struct srv *srv)
+{
+	struct cl_err err;
+	struct tls_server_ctx *t;
+	struct users u;
+
+	err_clear(&err);
+	if (srv->conf->cert != NULL) {
+		if (tls_server_ctx_new(&t, srv->conf->cert, srv->conf->key, &err) < 0) {
+			log_msg(LOG_ERR, "reload: keeping the old certificate: %s", err.msg);
+		} else {
+			tls_server_ctx_free(srv->tls);
+			srv->tls = t;
+			log_msg(LOG_INFO, "reload: certificate %s loaded", srv->conf->cert);
+		}
+	}
+	if (users_load(&u, srv->conf->users, 1, &err) < 0) {
+		log_msg(LOG_ERR, "reload: keeping the old users: %s", err.msg);
+	} else {
+		users_free(&srv->users);
+		srv->users = u;
+		log_msg(LOG_INFO, "reload: %zu users", u.n);
+	}
+}
+
+static int main_drop(struct srv *srv, struct cl_err *err)
+{
+	struct passwd *pw;
+	const char *dirs[] = {"", "/tmp", "/msg", "/state"};
+	size_t i;
+
+	if (srv->conf->user == NULL)
+		return 0;
+	pw = getpwnam(srv->conf->user);
+	if (pw == NULL)
+		return err_set(err, CL_ECONFIG, "user %s does not exist", srv->conf->user);
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct buf p = BUF_INIT(4096);
+		buf_printf(&p, "%s%s", srv->conf->spool, dirs[i]);
+		if (chown(p.data, pw->pw_uid, pw->pw_gid) < 0) {
+			err_set(err, CL_EIO, "chown %s: %s", p.data, strerror(errno));
+			buf_free(&p);
+			return -1;
+		}
+		buf_free(&p);
+	}
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return err_set(err, CL_EIO, "dropping privileges to %s: %s", srv->conf->user,
+		               strerror(errno));
+	if (setuid(0) == 0)
+		return err_set(err, CL_ESOFTWARE, "could regain root after dropping privileges");
+	return 0;
+}
+
+static int main_pidfile(const char *file)
+{
+	struct buf b = BUF_INIT(64), tmp = BUF_INIT(4096);
+	int fd, r = -1;
+
+	buf_printf(&b, "%ld\n", (long)getpid());
+	buf_printf(&tmp, "%s.tmp", file);
+	fd = open(tmp.data, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd >= 0 && write(fd, b.data, b.len) == (ssize_t)b.len && close(fd) == 0 &&
+	    rename(tmp.data, file) == 0)
+		r = 0;
+	buf_free(&b);
+	buf_free(&tmp);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cfile = CONF_DEFAULT_FILE, *pidfile = NULL, *base;
+	int foreground = 0, to_stderr = 0, check_only = 0, opt;
+	struct srv srv;
+	struct cl_err err;
+
+	base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (strcmp(base, "clsmtpd-passwd") == 0)
+		return passwd_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
+		return passwd_main(argc - 1, argv + 1);
+	while ((opt = getopt(argc, argv, "FetVf:P:")) != -1) {
+		switch (opt) {
+		case 'F':
+			foreground = 1;
+			break;
+		case 'e':
+			to_stderr = 1;
+			break;
+		case 't':
+			check_only = 1;
+			break;
+		case 'f':
+			cfile = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 'V':
+			printf("clsmtpd %s\n", CLSMTP_VERSION);
+			return 0;
+		default:
+			main_usage();
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		main_usage();
+		return 64;
+	}
+	memset(&srv, 0, sizeof(srv));
+	srv.wake_fd = -1;
+	err_clear(&err);
+	if (conf_load(&srv.conf, cfile, &err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return 78;
+	}
+	if (users_load(&srv.users, srv.conf->users, 1, &err) < 0 ||
+	    (srv.conf->cert &&
+	     tls_server_ctx_new(&srv.tls, srv.conf->cert, srv.conf->key, &err) < 0)) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return 78;
+	}
+	if (check_only) {
+		printf("clsmtpd: %s: configuration OK (%zu listeners, %zu users)\n", cfile,
+		       srv.conf->nlisten, srv.users.n);
+		return 0;
+	}
+	log_init("clsmtpd", to_stderr || srv.conf->log_stderr);
+	if (sasl_server_new(&srv.sasl, srv.conf->hostname, users_lookup, &srv.users, &err) < 0 ||
+	    spool_open(&srv.spool, srv.conf->spool, &err) < 0 || evloop_listen(&srv, &err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return err.cls == CL_ECONFIG ? 78 : 71;
+	}
+	if (!foreground) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("clsmtpd: fork");
+			return 71;
+		}
+		if (pid > 0)
+			return 0;
+		setsid();
+		if (chdir("/") < 0) {
+			/* stay where we are */
+		}
+		{
+			int fd = open("/dev/null", O_RDWR);
+			if (fd >= 0) {
+				dup2(fd, 0);
+				dup2(fd, 1);
+				if (!to_stderr && !srv.conf->log_stderr)
+					dup2(fd, 2);
+				if (fd > 2)
+					close(fd);
+			}
+		}
+	}
+	/* Written as root (the listeners are bound, the loop is next); the
+	 * readiness signal of the tests and of init scripts. */
+	if (pidfile != NULL && main_pidfile(pidfile) < 0)
+		log_msg(LOG_ERR, "cannot write %s: %s", pidfile, strerror(errno));
+	if (main_drop(&srv, &err) < 0) {
+		log_msg(LOG_ERR, "%s", err.msg);
+		if (pidfile != NULL)
+			unlink(pidfile);
+		return 71;
+	}
+	/* The user lookups go through srv.users, which SIGHUP replaces in
+	 * place: the pointer given to sasl_server_new stays valid. */
+	if (main_start_agent(&srv) < 0) {
+		log_msg(LOG_ERR, "cannot start the delivery agent: %s", strerror(errno));
+		return 71;
+	}
+	log_msg(LOG_INFO, "clsmtpd %s ready: %zu listeners, %zu users, spool %s", CLSMTP_VERSION,
+	        srv.conf->nlisten, srv.users.n, srv.conf->spool);
+	evloop_run(&srv, main_on_hup, main_on_chld);
+	main_terminating = 1;
+	log_msg(LOG_INFO, "shutting down");
+	if (srv.wake_fd >= 0)
+		close(srv.wake_fd); /* the agent sees EOF and exits */
+	if (main_agent_pid > 0)
+		waitpid(main_agent_pid, NULL, 0);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	sasl_server_free(srv.sasl);
+	tls_server_ctx_free(srv.tls);
+	users_free(&srv.users);
+	spool_close(srv.spool);
+	conf_free(srv.conf);
+	return 0;
+}

@@ -1,0 +1,356 @@
+/*
+ * session.c - the hooks of one SMTP session (session.h): relay policy and
+ * sender binding (policy.c), AUTH through sasl_server.c, the envelope and
+ * the spool writer with our Received: header, and a log line per event.
+ */
+#include "session.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "policy.h"
+
+struct session {
+	struct srv *srv;
+	const struct conf_listener *l;
+	struct smtp_server *smtp;
+	char peer[INET6_ADDRSTRLEN + 2];
+	int trusted, tls;
+	struct buf tlsdesc, cb, authuser, mechs;
+	struct sasl_server_exch *ex;
+	struct spool_envelope env;
+	int have_env;
+	struct smtp_mail_params mp;
+	struct spool_writer *w;
+};
+
+static void session_peer_text(const struct sockaddr *sa, char *out, size_t max)
+{
+	const void *a =
+	    sa->sa_family == AF_INET6
+	        ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
+	        : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+
+	if (inet_ntop(sa->sa_family, a, out, (socklen_t)max) == NULL)
+		memcpy(out, "unknown", sizeof("unknown"));
+}
+
+static void session_mechs(struct session *s)
+{
+	struct srv *srv = s->srv;
+
+	buf_reset(&s->mechs);
+	if (!s->l->auth || srv->users.n == 0)
+		return;
+	sasl_server_mechs(srv->sasl, s->tls, s->cb.len > 0, srv->conf->auth_mechs, &s->mechs);
+}
+
+static void session_clear_env(struct session *s)
+{
+	if (s->w != NULL) {
+		spool_writer_abort(s->w);
+		s->w = NULL;
+	}
+	if (s->have_env)
+		spool_env_free(&s->env);
+	s->have_env = 0;
+}
+
+static struct policy_client session_client(const struct session *s)
+{
+	struct policy_client c;
+
+	c.authuser = s->authuser.len ? buf_cstr(&s->authuser) : NULL;
+	c.trusted = s->trusted;
+	return c;
+}
+
+static int session_mail(void *arg, const char *from, const struct smtp_mail_params *mp,
+                        struct buf *reply)
+{
+	struct session *s = arg;
+	struct policy_client c = session_client(s);
+	struct buf f = BUF_INIT(512);
+	struct buf params = BUF_INIT(512);
+
+	if (policy_mail(s->srv->conf, &c, from, &f, reply) < 0) {
+		log_msg(LOG_NOTICE, "reject: MAIL from [%s]: <%s>: %s", s->peer, from,
+		        buf_cstr(reply));
+		buf_free(&f);
+		buf_free(&params);
+		return -1;
+	}
+	session_clear_env(s);
+	spool_env_init(&s->env);
+	s->have_env = 1;
+	s->mp = *mp;
+	if (mp->body_8bit)
+		buf_adds(&params, " BODY=8BITMIME");
+	if (mp->smtputf8)
+		buf_adds(&params, " SMTPUTF8");
+	if (mp->ret[0])
+		buf_printf(&params, " RET=%s", mp->ret);
+	if (mp->envid[0])
+		buf_printf(&params, " ENVID=%s", mp->envid);
+	s->env.from = strdup(buf_cstr(&f));
+	s->env.from_params = strdup(params.len ? params.data + 1 : "-");
+	s->env.client = strdup(s->peer);
+	s->env.helo = strdup(smtp_server_helo(s->smtp));
+	s->env.auth = strdup(s->authuser.len ? buf_cstr(&s->authuser) : "-");
+	buf_free(&f);
+	buf_free(&params);
+	if (!s->env.from || !s->env.from_params || !s->env.client || !s->env.helo || !s->env.auth) {
+		buf_set(reply, "451 4.3.0 Error: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int session_rcpt(void *arg, const char *to, const struct smtp_rcpt_params *rp,
+                        struct buf *reply)
+{
+	struct session *s = arg;
+	struct policy_client c = session_client(s);
+	struct buf target = BUF_INIT(4096);
+	enum spool_class cls;
+	int r = -1;
+
+	if (policy_rcpt(s->srv->conf, &c, to, &cls, &target, reply) < 0) {
+		log_msg(LOG_NOTICE, "reject: RCPT from [%s]: <%s>: %s; from=<%s>", s->peer, to,
+		        buf_cstr(reply), s->env.from ? s->env.from : "");
+		goto out;
+	}
+	if (spool_env_add_rcpt(&s->env, to, cls, buf_cstr(&target), rp->notify, rp->orcpt) < 0) {
+		buf_set(reply, "452 4.3.0 Error: out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	buf_free(&target);
+	return r;
+}
+
+/* RFC 3848 "with" keywords. */
+static const char *session_with(const struct session *s)
+{
+	static const char *const names[2][2][2] = {
+	    {{"ESMTP", "ESMTPA"}, {"ESMTPS", "ESMTPSA"}},
+	    {{"UTF8SMTP", "UTF8SMTPA"}, {"UTF8SMTPS", "UTF8SMTPSA"}},
+	};
+	return names[s->mp.smtputf8 != 0][s->tls != 0][s->authuser.len > 0];
+}
+
+static int session_data_begin(void *arg, struct buf *reply)
+{
+	struct session *s = arg;
+	struct cl_err err;
+	struct buf h = BUF_INIT(4096);
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	int r;
+
+	err_clear(&err);
+	s->env.arrival = now;
+	if (spool_writer_begin(s->srv->spool, &s->env, &s->w, &err) < 0) {
+		log_msg(LOG_ERR, "spool: %s", err.msg);
+		buf_set(reply, "451 4.3.0 Error: queue file write error");
+		buf_free(&h);
+		return -1;
+	}
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	buf_printf(&h, "Received: from %s ([%s])\r\n\tby %s (clsmtpd) with %s id %s", s->env.helo,
+	           s->peer, s->srv->conf->hostname, session_with(s), s->env.qid);
+	if (s->tls)
+		buf_printf(&h, "\r\n\t(using %s)", buf_cstr(&s->tlsdesc));
+	if (s->env.nrcpt == 1)
+		buf_printf(&h, "\r\n\tfor <%s>", s->env.rcpt[0].addr);
+	buf_printf(&h, "; %s\r\n", date);
+	r = spool_writer_write(s->w, h.data, h.len, &err);
+	buf_free(&h);
+	if (r < 0) {
+		log_msg(LOG_ERR, "spool: %s", err.msg);
+		spool_writer_abort(s->w);
+		s->w = NULL;
+		buf_set(reply, "451 4.3.0 Error: queue file write error");
+		return -1;
+	}
+	log_msg(LOG_INFO, "%s: client=[%s], helo=%s%s%s", s->env.qid, s->peer, s->env.helo,
+	        s->authuser.len ? ", sasl_username=" : "", buf_cstr(&s->authuser));
+	return 0;
+}
+
+static int session_data_write(void *arg, const char *p, size_t n)
+{
+	struct session *s = arg;
+	struct cl_err err;
+
+	if (s->w == NULL)
+		return -1;
+	if (spool_writer_write(s->w, p, n, &err) < 0) {
+		log_msg(LOG_ERR, "spool: %s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int session_data_end(void *arg, enum smtp_data_end how, struct buf *reply)
+{
+	struct session *s = arg;
+	struct cl_err err;
+	long long size;
+	size_t i;
+
+	if (s->w == NULL)
+		return -1;
+	if (how != SMTP_DATA_OK) {
+		log_msg(LOG_NOTICE, "%s: message %s, removed", s->env.qid,
+		        how == SMTP_DATA_REFUSED ? "refused" : "aborted");
+		spool_writer_abort(s->w);
+		s->w = NULL;
+		return 0;
+	}
+	size = (long long)spool_writer_size(s->w);
+	err_clear(&err);
+	if (spool_writer_commit(s->w, &err) < 0) {
+		s->w = NULL;
+		log_msg(LOG_ERR, "%s: %s", s->env.qid, err.msg);
+		buf_set(reply, "451 4.3.0 Error: queue file write error");
+		return -1;
+	}
+	s->w = NULL;
+	log_msg(LOG_INFO, "%s: from=<%s>, size=%lld, nrcpt=%zu (queue active)", s->env.qid,
+	        s->env.from, size, s->env.nrcpt);
+	for (i = 0; i < s->env.nrcpt; i++)
+		log_msg(LOG_INFO, "%s: to=<%s>, class=%s", s->env.qid, s->env.rcpt[i].addr,
+		        s->env.rcpt[i].cls == SPOOL_LOCAL ? "local" : "relay");
+	buf_printf(reply, "250 2.0.0 Ok: queued as %s", s->env.qid);
+	srv_wake_agent(s->srv);
+	return 0;
+}
+
+static void session_reset(void *arg)
+{
+	session_clear_env(arg);
+}
+
+static enum smtp_auth_result session_auth(void *arg, const char *mech, const char *in,
+                                          struct buf *out)
+{
+	struct session *s = arg;
+	struct buf id = BUF_INIT(512);
+	enum smtp_auth_result r;
+
+	r = sasl_server_step(s->srv->sasl, &s->ex, mech, in, s->cb.len ? buf_cstr(&s->cb) : NULL,
+	                     out, &id);
+	if (r == SMTP_AUTH_OK) {
+		buf_set(&s->authuser, buf_cstr(&id));
+		sasl_server_exch_free(s->ex);
+		s->ex = NULL;
+		log_msg(LOG_INFO, "[%s]: sasl_username=%s authenticated", s->peer,
+		        buf_cstr(&s->authuser));
+	} else if (r == SMTP_AUTH_FAIL) {
+		s->ex = NULL;
+		log_msg(LOG_WARNING, "[%s]: SASL authentication failed", s->peer);
+	}
+	buf_free(&id);
+	return r;
+}
+
+static void session_auth_abort(void *arg)
+{
+	struct session *s = arg;
+
+	sasl_server_exch_free(s->ex);
+	s->ex = NULL;
+}
+
+struct session *session_new(struct srv *srv, const struct conf_listener *l,
+                            const struct sockaddr *peer, int tls_now)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	struct smtp_server_cfg cfg;
+	struct smtp_server_hooks h;
+
+	if (s == NULL)
+		return NULL;
+	s->srv = srv;
+	s->l = l;
+	session_peer_text(peer, s->peer, sizeof(s->peer));
+	s->trusted = conf_trusted(srv->conf, peer);
+	s->tls = tls_now;
+	buf_init(&s->tlsdesc, 256);
+	buf_init(&s->cb, 128);
+	buf_init(&s->authuser, 512);
+	buf_init(&s->mechs, 512);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&h, 0, sizeof(h));
+	cfg.hostname = srv->conf->hostname;
+	cfg.lim = srv->conf->lim;
+	cfg.starttls = l->mode == CONF_STARTTLS && srv->tls != NULL;
+	cfg.tls_active = tls_now;
+	/* Implicit TLS: mechanisms are set again once the handshake is done. */
+	session_mechs(s);
+	cfg.auth_mechs = buf_cstr(&s->mechs);
+	h.arg = s;
+	h.mail = session_mail;
+	h.rcpt = session_rcpt;
+	h.data_begin = session_data_begin;
+	h.data_write = session_data_write;
+	h.data_end = session_data_end;
+	h.reset = session_reset;
+	h.auth = session_auth;
+	h.auth_abort = session_auth_abort;
+	s->smtp = smtp_server_new(&cfg, &h);
+	if (s->smtp == NULL) {
+		session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void session_tls_up(struct session *s, struct tls_server_conn *tc, int after_starttls)
+{
+	s->tls = 1;
+	buf_reset(&s->tlsdesc);
+	tls_server_describe(tc, &s->tlsdesc);
+	buf_reset(&s->cb);
+	if (tls_server_exporter_b64(tc, &s->cb) < 0)
+		buf_reset(&s->cb);
+	session_mechs(s);
+	if (after_starttls)
+		smtp_server_tls_started(s->smtp, buf_cstr(&s->mechs));
+	else
+		smtp_server_set_mechs(s->smtp, buf_cstr(&s->mechs));
+	log_msg(LOG_INFO, "[%s]: TLS established: %s", s->peer, buf_cstr(&s->tlsdesc));
+}
+
+void session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	/* Frees (and aborts) the transaction through the hooks first. */
+	smtp_server_free(s->smtp);
+	session_clear_env(s);
+	sasl_server_exch_free(s->ex);
+	buf_free(&s->tlsdesc);
+	buf_free(&s->cb);
+	buf_free(&s->authuser);
+	buf_free(&s->mechs);
+	free(s);
+}
+
+struct smtp_server *session_smtp(struct session *s)
+{
+	return s->smtp;
+}
+
+const char *session_peer(const struct session *s)
+{
+	return s->peer;
+}
