@@ -46,7 +46,8 @@ received_sha() {
 	"$PYTHON" - "$work/msg" <<'PY'
 import base64, hashlib, sys
 data = open(sys.argv[1], "rb").read()
-i = data.index(b"Content-Transfer-Encoding: base64\r\n\r\n") + 39
+mark = b"Content-Transfer-Encoding: base64\r\n\r\n"
+i = data.index(mark) + len(mark)
 j = data.index(b"\r\n--=_clsmtpc_", i)
 print(hashlib.sha256(base64.b64decode(data[i:j])).hexdigest())
 PY

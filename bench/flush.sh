@@ -181,11 +181,13 @@ bench_server postfix "$POSTFIX_SUBMISSION_PORT"
 sink_port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 bench_server sink "$sink_port"
 
+mkdir -p "$BUILD/bench"
+cp "$RESULTS" "$BUILD/bench/flush-results.txt"
 doc=()
 [ "${BENCH_DOC:-yes}" != no ] && doc=(docs/performance.md)
 "$PYTHON" - "$RESULTS" "$N" "$(msmtp --version | head -n1)" "$("$C" --version)" \
 	"$(postconf -d mail_version 2>/dev/null | sed 's/.*= //')" "${doc[@]}" <<'EOF'
-import datetime, os, platform, re, sys
+import datetime, os, platform, re, sys, textwrap
 results, n, msmtp_v, cl_v, pf_v = sys.argv[1:6]
 n = int(n)
 doc = sys.argv[6] if len(sys.argv) > 6 else None
@@ -202,7 +204,7 @@ by = {(r["server"], r["sender"]): r for r in rows}
 def rate(r):
     return n / r["wall"] if r["wall"] > 0 else float("inf")
 lines = []
-lines.append("| server | sender | messages/s | x msmtp | x clsmtpc (N invocations) | CPU ms/msg | peak RSS KB | delivered |")
+lines.append("| server | sender | messages/s | x msmtp | x clsmtpc (%d invocations) | CPU ms/msg | peak RSS KB | delivered |" % n)
 lines.append("|---|---|---|---|---|---|---|---|")
 for server in ("postfix", "sink"):
     ms = by.get((server, "msmtp (N invocations)"))
@@ -239,33 +241,39 @@ except OSError:
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 fl_pf, ms_pf, cs_pf = by[("postfix", "clsmtpc --flush")], by[("postfix", "msmtp (N invocations)")], by[("postfix", "clsmtpc (N invocations)")]
 fl_sk, ms_sk = by[("sink", "clsmtpc --flush")], by[("sink", "msmtp (N invocations)")]
+fill = lambda t: textwrap.fill(" ".join(t.split()), 95, break_on_hyphens=False)
+intro = fill(f"""`bench/flush.sh` on {now}: {n} small messages (about 300 bytes), STARTTLS and AUTH
+PLAIN to a loopback server, sent three ways: **one** `clsmtpc --flush` of {n} queued messages
+(one connection, back-to-back transactions, each message renamed to "sending" with an `fsync`
+of the queue directory before its transaction and removed after the 250, docs/queue.md), {n}
+invocations of clsmtpc, and {n} invocations of msmtp. Two servers: the test Postfix (it
+commits every message to its queue with `fsync` before answering 250, so its own work is much
+of each transaction) and a light sink (`tests/fixtures/scripted_server.py` with STARTTLS,
+AUTH, PIPELINING and CHUNKING, writing nothing to disk), which shows the client side alone.
+Machine: {cpu}, {os.cpu_count()} CPUs, Linux {platform.release()}, {osname}.""")
+notes = fill(f"""messages/s = {n} / wall time of the whole run (for the invocations: a shell loop, one
+process per message, fork to exit). CPU = user + system time of all the client processes, per
+message. Peak RSS = `/usr/bin/time -f %M` of the flush process, and the largest of three single
+sends for the invocations. "delivered" = found in Postfix's Maildir by a unique subject, or
+accepted by the sink.""")
+summary = fill(f"""Against Postfix, the flush delivers **{rate(fl_pf):.0f}** messages per second:
+**{rate(fl_pf)/rate(ms_pf):.0f}x** msmtp's {rate(ms_pf):.1f} and **{rate(fl_pf)/rate(cs_pf):.1f}x**
+clsmtpc's own {rate(cs_pf):.0f} when it is run once per message; against the light sink,
+{rate(fl_sk):.0f} per second, {rate(fl_sk)/rate(ms_sk):.0f}x msmtp. One invocation per message
+pays a process, a TCP connection, a TLS handshake, EHLO twice and AUTH for every message, and
+msmtp also waits on delayed ACKs (it leaves Nagle's algorithm on; see the round-trip section);
+the flush pays them once, and its peak memory ({fl_pf['peak']} KB for {n} messages) is that of
+a single send.""")
 section = f"""<!-- bench:flush begin (written by bench/flush.sh; rerun it rather than edit) -->
 ## Offline queue: `clsmtpc --flush` against one invocation per message
 
-`bench/flush.sh` on {now}: {n} small messages (about 300 bytes), STARTTLS and AUTH PLAIN to a
-loopback server, sent three ways: **one** `clsmtpc --flush` of {n} queued messages (one
-connection, back-to-back transactions, each message renamed to "sending" and removed with an
-`fsync` of the queue directory, docs/queue.md), {n} invocations of clsmtpc, and {n} invocations
-of msmtp. Two servers: the test Postfix (every message committed to its queue with `fsync`
-before the 250, so its own work is much of each transaction) and a light sink
-(`tests/fixtures/scripted_server.py` with STARTTLS, AUTH, PIPELINING and CHUNKING, writing
-nothing to disk), which shows the client side alone. Machine: {cpu}, {os.cpu_count()} CPUs,
-Linux {platform.release()}, {osname}.
+{intro}
 
 {table}
 
-messages/s = {n} / wall time of the whole run (for the invocations: a shell loop, one process
-per message, fork to exit). CPU = user + system time of all the client processes, per message.
-Peak RSS = `/usr/bin/time -f %M` of the flush process, and the largest of three single sends for
-the invocations. "delivered" = found in Postfix's Maildir by a unique subject, or accepted by the
-sink.
+{notes}
 
-Against Postfix, the flush delivers **{rate(fl_pf):.0f}** messages per second,
-**{rate(fl_pf)/rate(ms_pf):.0f}x** msmtp's {rate(ms_pf):.1f} and **{rate(fl_pf)/rate(cs_pf):.1f}x**
-clsmtpc's own {rate(cs_pf):.0f} when run once per message; against the light sink
-{rate(fl_sk):.0f} per second, {rate(fl_sk)/rate(ms_sk):.0f}x msmtp. One invocation per message
-pays a process, a TCP and TLS handshake, EHLO twice and AUTH for every message; msmtp also waits
-on delayed ACKs (Nagle left on, see the round-trip section above). The flush pays them once.
+{summary}
 
 Versions: {cl_v}; {msmtp_v}; Postfix {pf_v}.
 <!-- bench:flush end -->"""

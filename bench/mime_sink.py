@@ -16,7 +16,9 @@ def main():
     ap.add_argument("--no-chunking", action="store_true")
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
-    threading.Timer(a.timeout, lambda: os._exit(3)).start()
+    watchdog = threading.Timer(a.timeout, lambda: os._exit(3))
+    watchdog.daemon = True
+    watchdog.start()
     ls = socket.socket()
     ls.bind(("127.0.0.1", 0))
     ls.listen(1)

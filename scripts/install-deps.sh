@@ -14,6 +14,7 @@ PACKAGES="
  iproute2 procps tzdata time
  s-nail git git-email libmailtools-perl php-cli
  nftables dnsmasq-base
+ media-types libgmime-3.0-dev
 "
 
 missing=""

@@ -185,6 +185,7 @@ static const char *options_optional_value(int argc, char **argv, const char *con
 }
 
 static const char *const options_on_off_words[] = {"on", "off", NULL};
+static const char *const options_flush_words[] = {"due", "all", NULL};
 static const char *const options_auth_words[] = {
     "on",          "off",         "auto",       "none",       "plain",
     "login",       "cram-md5",    "digest-md5", "scram-sha-1", "scram-sha-256",
@@ -417,6 +418,9 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 			o->queue = 1;
 			break;
 		case OPT_FLUSH:
+			if (optarg == NULL)
+				optarg = (char *)options_optional_value(argc, argv,
+									options_flush_words);
 			if (optarg && strcmp(optarg, "due") != 0 && strcmp(optarg, "all") != 0)
 				return err_set(err, CL_EUSAGE, "--flush wants =due or nothing");
 			o->flush = optarg && strcmp(optarg, "due") == 0 ? 2 : 1;

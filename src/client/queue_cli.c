@@ -218,6 +218,11 @@ int queue_cli_run(struct client_opts *o, struct cl_err *err)
 	struct buf dir = BUF_INIT(4096);
 	int r;
 
+	if (o->body_arg) {
+		buf_free(&dir);
+		return err_set(err, CL_EUSAGE, "unexpected argument '%s' for a queue command",
+		               o->body_arg);
+	}
 	if (!!o->flush + !!o->list_queue + !!o->drop_queued > 1) {
 		buf_free(&dir);
 		return err_set(err, CL_EUSAGE,

@@ -222,7 +222,7 @@ static int queue_flush_defer(struct queue_flush *f, const struct queue_name *qn,
 	}
 	buf_free(&reason);
 	to.sending = 0;
-	to.attempts = qn->attempts + 1;
+	to.attempts = qn->attempts < 999999 ? qn->attempts + 1 : qn->attempts;
 	to.next = f->now + queue_file_backoff(to.attempts);
 	queue_write_error(f->q, f->q->msgfd, qn->id, why->msg);
 	f->st->deferred++;

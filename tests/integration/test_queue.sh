@@ -81,6 +81,11 @@ run_client --flush=due --queue-dir "$Q"
 check_rc "--flush=due with nothing due exits 0" 0
 check "--flush=due leaves the waiting one alone" test "$(basename "$(qfiles | head -1)")" = "$busy_name"
 check "--flush=due prints nothing when not on a terminal (cron)" test ! -s "$ERR"
+run_client --flush due --queue-dir "$Q"
+check_rc "--flush due (a separate word) is --flush=due" 0
+check "and leaves the waiting one alone too" test "$(basename "$(qfiles | head -1)")" = "$busy_name"
+run_client --flush now --queue-dir "$Q"
+check_rc "a stray argument to a queue command is a usage error (64)" 64
 
 run_client --drop-queued "$id_busy" --queue-dir "$Q"
 check_rc "--drop-queued ID exits 0" 0
@@ -100,6 +105,30 @@ check "an smtps message with --passwordeval is queued off line" test "$(qfiles |
 run_client --flush --queue-dir "$Q"
 check_rc "--flush runs the password command and delivers over smtps" 0
 check "and Postfix has it" mail_wait "eval $mark"
+
+# An account with "queue on-tempfail" queues without --queue; the queue file
+# names the account and the configuration it came from.
+mark=$(unique_mark)
+cat >"$T_DIR/config" <<EOF
+account offline
+host localhost
+port $POSTFIX_SUBMISSION_PORT
+tls_trust_file $FIXTURE_CA
+auth plain
+user $SASL_USER
+passwordeval cat $T_DIR/pw
+from alice@example.test
+queue on-tempfail
+EOF
+chmod 600 "$T_DIR/config"
+timeout 30 unshare -n "$CLSMTPC" --queue-dir "$Q" -C "$T_DIR/config" -a offline \
+	-T "acct-$mark@example.test" -s "account $mark" "x" </dev/null >/dev/null 2>"$T_DIR/acct.err"
+check "an account with queue on-tempfail queues when off line" test "$(qfiles | wc -l)" -eq 1
+check_grep "the queue file names the account" "^account: offline\$" "$(qfiles | head -1)"
+check_grep "and the configuration file" "^config: $T_DIR/config\$" "$(qfiles | head -1)"
+run_client --flush --queue-dir "$Q"
+check_rc "--flush sends the account's message" 0
+check "and Postfix has it" mail_wait "account $mark"
 
 # ---- one session for many messages (scripted server) ----------------------------
 port=$(free_port)
