@@ -20,6 +20,11 @@
 #define SASL_CHALLENGE_MAX ((size_t)16 * 1024)
 /* RFC 9266: the tls-exporter channel binding is 32 bytes. */
 #define SASL_CB_EXPORTER_LEN 32
+/* A hostile server can ask for 2^32 PBKDF2 iterations: hours of CPU before
+ * the exchange even fails (found by tests/fuzz/fuzz_sasl_client). RFC 7677
+ * asks for at least 4096; OWASP's 2023 advice for PBKDF2-HMAC-SHA256 is
+ * 600,000. A million takes about a second here. */
+#define SASL_SCRAM_ITER_MAX 1000000UL
 
 enum {
 	SASL_F_PLUS = 1 << 0,     /* needs the tls-exporter channel binding */
@@ -532,6 +537,28 @@ static int sasl_oauth_step(struct sasl_client *s, struct buf *out, struct cl_err
 	return 0;
 }
 
+/* The SCRAM server-first message's "i=" attribute (RFC 5802 5.1), if any,
+ * is at most SASL_SCRAM_ITER_MAX. Anything else is left to GNU SASL. */
+static int sasl_scram_iter_ok(const char *in, size_t n)
+{
+	size_t i = 0, e, k;
+	unsigned long v = 0;
+
+	for (; i < n; i = e + 1) {
+		for (e = i; e < n && in[e] != ',';)
+			e++;
+		if (e - i < 3 || in[i] != 'i' || in[i + 1] != '=')
+			continue;
+		for (k = i + 2; k < e && v <= SASL_SCRAM_ITER_MAX; k++) {
+			if (in[k] < '0' || in[k] > '9')
+				return 1;
+			v = v * 10 + (unsigned long)(in[k] - '0');
+		}
+		return v <= SASL_SCRAM_ITER_MAX;
+	}
+	return 1;
+}
+
 int sasl_client_step(struct sasl_client *s, const char *challenge_b64, struct buf *out,
                      struct cl_err *err)
 {
@@ -562,6 +589,22 @@ int sasl_client_step(struct sasl_client *s, const char *challenge_b64, struct bu
 		s->failed = 1;
 		buf_wipe(&in);
 		return err_set(err, CL_EPROTO, "server sent a challenge after the end");
+	}
+	/* Only LOGIN's prompts, and the prompt for an initial response, may be
+	 * empty; GNU SASL 2.2's DIGEST-MD5 client dereferences NULL on an empty
+	 * second challenge (found by tests/fuzz/fuzz_sasl_client). */
+	if (in.len == 0 && strcmp(s->mech->name, "LOGIN") != 0 &&
+	    (s->started || !(s->mech->flags & SASL_F_IR))) {
+		s->failed = 1;
+		buf_wipe(&in);
+		return err_set(err, CL_EPROTO, "empty server challenge");
+	}
+	if (strncmp(s->mech->name, "SCRAM-", 6) == 0 && !sasl_scram_iter_ok(in.data, in.len)) {
+		s->failed = 1;
+		buf_wipe(&in);
+		return err_set(err, CL_EPROTO,
+		               "server asks for more than %lu SCRAM iterations; refused",
+		               SASL_SCRAM_ITER_MAX);
 	}
 	/* Without an initial response, a client-first mechanism is asked for
 	 * it by an empty challenge (RFC 4954 4). */

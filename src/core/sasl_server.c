@@ -303,6 +303,11 @@ enum smtp_auth_result sasl_server_step(struct sasl_server *s, struct sasl_server
 	}
 	if (ex == NULL || ex->gs == NULL)
 		return SMTP_AUTH_FAIL;
+	/* No mechanism we offer takes an empty answer to a challenge; GNU SASL
+	 * 2.2's DIGEST-MD5 server reads past a heap buffer on one (found by
+	 * tests/fuzz/fuzz_sasl_server). */
+	if (mech == NULL && in[0] == '\0')
+		goto fail;
 	r = gsasl_step64(ex->gs, in, &o);
 	if (r == GSASL_NEEDS_MORE || r == GSASL_OK) {
 		buf_reset(out);

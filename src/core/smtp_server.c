@@ -141,6 +141,12 @@ const char *smtp_server_helo(const struct smtp_server *s)
 	return s->helo;
 }
 
+int smtp_server_input_pending(const struct smtp_server *s)
+{
+	return s->line.len > 0 || s->line_long || s->state == SMTP_SRV_DATA ||
+	       s->state == SMTP_SRV_BDAT || s->state == SMTP_SRV_TLS;
+}
+
 /* Queue one reply line; a client that never reads fills the buffer and is
  * dropped. Counts 5xx replies as errors. */
 static void smtp_server_reply(struct smtp_server *s, const char *line)
@@ -150,8 +156,11 @@ static void smtp_server_reply(struct smtp_server *s, const char *line)
 		smtp_server_set_state(s, SMTP_SRV_CLOSING);
 		return;
 	}
-	if (line[0] == '5')
+	if (line[0] == '5') {
 		s->errors++;
+		if (s->h.error)
+			s->h.error(s->h.arg, line);
+	}
 }
 
 static void smtp_server_close(struct smtp_server *s, const char *line)

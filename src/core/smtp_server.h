@@ -73,6 +73,9 @@ struct smtp_server_hooks {
 	void (*auth_abort)(void *arg);
 	/* Trace: state changes and protocol notes (may be NULL). */
 	void (*note)(void *arg, const char *msg);
+	/* Every 5xx reply as it is queued, for the defence's counters (may
+	 * be NULL). */
+	void (*error)(void *arg, const char *reply);
 };
 
 struct smtp_server_cfg {
@@ -116,5 +119,9 @@ const char *smtp_server_state_name(enum smtp_srv_state st);
 int smtp_server_authenticated(const struct smtp_server *s);
 int smtp_server_tls_active(const struct smtp_server *s);
 const char *smtp_server_helo(const struct smtp_server *s);
+/* 1 while the client owes us the rest of something: a command line begun,
+ * message data (DATA, BDAT) or the TLS handshake after STARTTLS. The I/O
+ * layer gives such a request a deadline (slowloris). */
+int smtp_server_input_pending(const struct smtp_server *s);
 
 #endif

@@ -125,6 +125,37 @@ int spool_open(struct spool **out, const char *dir, struct cl_err *err)
 	return 0;
 }
 
+int spool_attach(struct spool **out, const char *dir, struct cl_err *err)
+{
+	struct spool *sp = calloc(1, sizeof(*sp));
+	const char *sub[3] = {"tmp", "msg", "state"};
+	int *fd[3], i;
+
+	if (sp == NULL || (sp->dir = strdup(dir)) == NULL) {
+		free(sp);
+		return err_set(err, CL_ESOFTWARE, "out of memory");
+	}
+	fd[0] = &sp->tmpfd;
+	fd[1] = &sp->msgfd;
+	fd[2] = &sp->statefd;
+	for (i = 0; i < 3; i++)
+		*fd[i] = -1;
+	for (i = 0; i < 3; i++) {
+		struct buf p = BUF_INIT(4096);
+		buf_printf(&p, "%s/%s", dir, sub[i]);
+		*fd[i] = open(buf_cstr(&p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (*fd[i] < 0) {
+			err_set(err, CL_EIO, "spool: open %s: %s", buf_cstr(&p), strerror(errno));
+			buf_free(&p);
+			spool_close(sp);
+			return -1;
+		}
+		buf_free(&p);
+	}
+	*out = sp;
+	return 0;
+}
+
 void spool_close(struct spool *sp)
 {
 	if (sp == NULL)

@@ -57,6 +57,9 @@ struct spool_writer;
 /* Open (creating when missing) the spool at dir and recover: remove tmp/
  * leftovers and journals without a message. */
 int spool_open(struct spool **out, const char *dir, struct cl_err *err);
+/* Open an existing spool beside a running clsmtpd (clsmtpd -q): nothing is
+ * created and nothing is recovered (a tmp/ file may be a reception). */
+int spool_attach(struct spool **out, const char *dir, struct cl_err *err);
 void spool_close(struct spool *sp);
 const char *spool_dir(const struct spool *sp);
 

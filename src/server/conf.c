@@ -190,6 +190,7 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 {
 	long long v;
 	size_t i;
+	const char *rmsg;
 
 #define ONE_ARG()                                                                                  \
 	do {                                                                                       \
@@ -380,6 +381,10 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 			c->idle_timeout = (int)v;
 		else
 			c->session_timeout = (int)v;
+	} else if (defence_conf_directive(&c->defence, w, n, &rmsg) != 0) {
+		return rmsg;
+	} else if (relay_conf_directive(&c->relay, w, n, line, &rmsg)) {
+		return rmsg;
 	} else {
 		return "unknown directive";
 	}
@@ -402,7 +407,7 @@ static const char *conf_check(struct conf *c, int *line)
 		return "no listen directive";
 	if (c->ndomain == 0 && c->nmailbox > 0)
 		return "mailbox given but no domain directive";
-	return NULL;
+	return relay_conf_check(&c->relay, line);
 }
 
 int conf_load(struct conf **out, const char *file, struct cl_err *err)
@@ -422,6 +427,9 @@ int conf_load(struct conf **out, const char *file, struct cl_err *err)
 	c->session_timeout = CONF_DEFAULT_SESSION_TIMEOUT;
 	c->max_sessions = CONF_DEFAULT_MAX_SESSIONS;
 	c->sender_default = CONF_BIND_OWN;
+	relay_conf_init(&c->relay);
+	defence_conf_default(&c->defence);
+	c->greeting_delay = -1;
 	f = fopen(file, "r");
 	if (f == NULL) {
 		err_set(err, CL_ECONFIG, "%s: %s", file, strerror(errno));
@@ -523,5 +531,6 @@ void conf_free(struct conf *c)
 	free(c->cert);
 	free(c->key);
 	free(c->auth_mechs);
+	relay_conf_free(&c->relay);
 	free(c);
 }

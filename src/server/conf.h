@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 #include "err.h"
+#include "defence_conf.h"
+#include "relay_conf.h"
 #include "smtp_server.h"
 
 #define CONF_DEFAULT_FILE  "/etc/clsmtpd.conf"
@@ -64,8 +66,10 @@ struct conf {
 	enum conf_binding sender_default;
 	struct smtp_server_limits lim;
 	int idle_timeout, session_timeout;
-	int greeting_delay; /* seconds; a client talking earlier is refused */
+	int greeting_delay; /* seconds; a client talking earlier is refused; -1: default */
 	unsigned max_sessions;
+	struct relay_conf relay; /* relay_conf.h: smarthost, MX, retries, lifetime */
+	struct defence_conf defence; /* defence_conf.h: delays, bans, per-client limits */
 };
 
 int conf_load(struct conf **out, const char *file, struct cl_err *err);

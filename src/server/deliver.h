@@ -7,16 +7,21 @@
 #ifndef CLSMTPD_DELIVER_H
 #define CLSMTPD_DELIVER_H
 
+#include "conf.h"
 #include "spool.h"
 
 #define DELIVER_RESCAN_S 60
-/* A local delivery that failed temporarily is tried again after this. */
+/* A local delivery that failed temporarily is tried again after this,
+ * until the queue lifetime (queue_lifetime) has passed: then it fails and
+ * the sender gets a failure notice (dsn.h). */
 #define DELIVER_RETRY_S 60
 
-/* Deliver every due local recipient once; returns the seconds until the
- * next deferred one is due (or DELIVER_RESCAN_S). */
-int deliver_pass(struct spool *sp);
-/* The agent's main loop: returns when wakefd reaches EOF (parent gone). */
-void deliver_run(struct spool *sp, int wakefd);
+/* Deliver every due local recipient once (every deferred one if flush);
+ * returns the seconds until the next deferred one is due (or
+ * DELIVER_RESCAN_S). */
+int deliver_pass(const struct conf *c, struct spool *sp, int flush);
+/* The agent's main loop: returns when wakefd reaches EOF (parent gone).
+ * "clsmtpd -flush" reaches it through SPOOL/local.flush (queue_cli.h). */
+void deliver_run(const struct conf *c, struct spool *sp, int wakefd);
 
 #endif

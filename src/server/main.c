@@ -1,8 +1,9 @@
 /*
  * main.c - clsmtpd: read and check the configuration, open the spool, bind
- * the listeners, drop privileges, start the local delivery agent, and run
- * the event loop; SIGHUP reloads the certificate and the users file. Also
- * "clsmtpd passwd ..." (or the clsmtpd-passwd link): passwd.c.
+ * the listeners, drop privileges, start the local delivery agent and the
+ * relay agent, and run the event loop; SIGHUP reloads the certificate and
+ * the users file. Also "clsmtpd passwd ..." (or the clsmtpd-passwd link):
+ * passwd.c; "clsmtpd -q" and "clsmtpd -flush": queue_cli.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,10 +22,14 @@
 #include "evloop.h"
 #include "log.h"
 #include "passwd.h"
+#include "queue_cli.h"
+#include "relay.h"
 #include "server.h"
 #include "version.h"
 
 static pid_t main_agent_pid = -1;
+static pid_t main_relay_pid = -1;
+static int main_relay_wake = -1; /* write end of the relay agent's pipe */
 static int main_terminating;
 
 void srv_wake_agent(struct srv *s)
@@ -33,18 +39,36 @@ void srv_wake_agent(struct srv *s)
 	if (s->wake_fd >= 0 && write(s->wake_fd, &c, 1) < 0) {
 		/* EAGAIN: the agent has a wake-up pending already */
 	}
+	if (main_relay_wake >= 0 && write(main_relay_wake, &c, 1) < 0) {
+		/* the same */
+	}
+}
+
+/* In an agent just forked: die with clsmtpd (a SIGKILLed clsmtpd leaves
+ * no agent behind to race the next one's), and forget the listeners. */
+static void main_agent_child(pid_t parent)
+{
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	evloop_close_listeners();
 }
 
 static void main_usage(void)
 {
 	fprintf(stderr, "usage: clsmtpd [-F] [-e] [-t] [-f config] [-P pidfile]\n"
+	                "       clsmtpd -q|-flush [-f config]\n"
 	                "       clsmtpd passwd [-u usersfile] add|change|remove|list [user]\n");
 }
 
 static int main_start_agent(struct srv *srv)
 {
 	int p[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
@@ -55,15 +79,13 @@ static int main_start_agent(struct srv *srv)
 		return -1;
 	}
 	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGCHLD, SIG_DFL);
-		evloop_close_listeners();
+		main_agent_child(parent);
 		close(p[1]);
 		if (srv->wake_fd >= 0)
 			close(srv->wake_fd);
-		deliver_run(srv->spool, p[0]);
+		if (main_relay_wake >= 0)
+			close(main_relay_wake);
+		deliver_run(srv->conf, srv->spool, p[0]);
 		_exit(0);
 	}
 	close(p[0]);
@@ -76,12 +98,54 @@ static int main_start_agent(struct srv *srv)
 	return 0;
 }
 
+static int main_start_relay(struct srv *srv)
+{
+	int p[2];
+	pid_t pid, parent = getpid();
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		main_agent_child(parent);
+		close(p[1]);
+		if (srv->wake_fd >= 0)
+			close(srv->wake_fd);
+		if (main_relay_wake >= 0)
+			close(main_relay_wake);
+		relay_run(srv->conf, srv->spool, p[0]);
+		_exit(0);
+	}
+	close(p[0]);
+	if (main_relay_wake >= 0)
+		close(main_relay_wake);
+	main_relay_wake = p[1];
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	main_relay_pid = pid;
+	log_msg(LOG_INFO, "relay agent started (pid %ld)", (long)pid);
+	return 0;
+}
+
 static void main_on_chld(struct srv *srv)
 {
 	int st;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == main_relay_pid) {
+			log_msg(LOG_WARNING, "relay agent exited (status %d)%s", st,
+			        main_terminating ? "" : ": restarting it");
+			main_relay_pid = -1;
+			if (!main_terminating && main_start_relay(srv) < 0)
+				log_msg(LOG_ERR, "cannot restart the relay agent: %s",
+				        strerror(errno));
+			continue;
+		}
 		if (pid != main_agent_pid)
 			continue;
 		log_msg(LOG_WARNING, "delivery agent exited (status %d)%s", st,
@@ -165,7 +229,7 @@ static int main_pidfile(const char *file)
 int main(int argc, char **argv)
 {
 	const char *cfile = CONF_DEFAULT_FILE, *pidfile = NULL, *base;
-	int foreground = 0, to_stderr = 0, check_only = 0, opt;
+	int foreground = 0, to_stderr = 0, check_only = 0, queue_list = 0, flush = 0, opt, i, k;
 	struct srv srv;
 	struct cl_err err;
 
@@ -174,8 +238,20 @@ int main(int argc, char **argv)
 		return passwd_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
 		return passwd_main(argc - 1, argv + 1);
-	while ((opt = getopt(argc, argv, "FetVf:P:")) != -1) {
+	/* "-flush" is one word (getopt would read -f lush). */
+	for (i = k = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-flush") == 0)
+			flush = 1;
+		else
+			argv[k++] = argv[i];
+	}
+	argc = k;
+	argv[argc] = NULL;
+	while ((opt = getopt(argc, argv, "FetVqf:P:")) != -1) {
 		switch (opt) {
+		case 'q':
+			queue_list = 1;
+			break;
 		case 'F':
 			foreground = 1;
 			break;
@@ -199,10 +275,12 @@ int main(int argc, char **argv)
 			return 64;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (queue_list && flush)) {
 		main_usage();
 		return 64;
 	}
+	if (queue_list || flush)
+		return queue_cli_main(cfile, flush);
 	memset(&srv, 0, sizeof(srv));
 	srv.wake_fd = -1;
 	err_clear(&err);
@@ -213,6 +291,11 @@ int main(int argc, char **argv)
 	if (users_load(&srv.users, srv.conf->users, 1, &err) < 0 ||
 	    (srv.conf->cert &&
 	     tls_server_ctx_new(&srv.tls, srv.conf->cert, srv.conf->key, &err) < 0)) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return 78;
+	}
+	/* The smarthost password: read now, as root (its file is root's). */
+	if (relay_conf_load_secret(&srv.conf->relay, &err) < 0) {
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return 78;
 	}
@@ -263,8 +346,8 @@ int main(int argc, char **argv)
 	}
 	/* The user lookups go through srv.users, which SIGHUP replaces in
 	 * place: the pointer given to sasl_server_new stays valid. */
-	if (main_start_agent(&srv) < 0) {
-		log_msg(LOG_ERR, "cannot start the delivery agent: %s", strerror(errno));
+	if (main_start_agent(&srv) < 0 || main_start_relay(&srv) < 0) {
+		log_msg(LOG_ERR, "cannot start the delivery agents: %s", strerror(errno));
 		return 71;
 	}
 	log_msg(LOG_INFO, "clsmtpd %s ready: %zu listeners, %zu users, spool %s", CLSMTP_VERSION,
@@ -274,6 +357,14 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "shutting down");
 	if (srv.wake_fd >= 0)
 		close(srv.wake_fd); /* the agent sees EOF and exits */
+	if (main_relay_wake >= 0)
+		close(main_relay_wake);
+	/* The relay agent may be inside a long SMTP session: stop it now;
+	 * whatever it had not journalled is sent again later. */
+	if (main_relay_pid > 0) {
+		kill(main_relay_pid, SIGTERM);
+		waitpid(main_relay_pid, NULL, 0);
+	}
 	if (main_agent_pid > 0)
 		waitpid(main_agent_pid, NULL, 0);
 	if (pidfile != NULL)

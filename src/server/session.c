@@ -11,8 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "defence_srv.h"
 #include "log.h"
 #include "policy.h"
+#include "timeout.h"
 
 struct session {
 	struct srv *srv;
@@ -26,7 +28,18 @@ struct session {
 	int have_env;
 	struct smtp_mail_params mp;
 	struct spool_writer *w;
+	/* The defence (defence_srv.h): who the client is, what this feed
+	 * earned it (a reply delay, a ban), the account AUTH looked up. */
+	struct defence_net host;
+	int exempt, banned, throttled;
+	long delay_ms;
+	unsigned errors;
+	char tried_user[USERS_NAME_MAX + 1];
 };
+
+/* The session whose SASL step is running (steps are synchronous), for the
+ * lookup wrapper. */
+static struct session *session_current;
 
 static void session_peer_text(const struct sockaddr *sa, char *out, size_t max)
 {
@@ -58,6 +71,21 @@ static void session_clear_env(struct session *s)
 	if (s->have_env)
 		spool_env_free(&s->env);
 	s->have_env = 0;
+}
+
+/* Tell the defence; it answers with a delay for our next reply or a ban. */
+static void session_offence(struct session *s, enum defence_kind k)
+{
+	struct defence *d = defence_srv();
+	long delay;
+
+	if (d == NULL || s->exempt)
+		return;
+	delay = defence_event(d, &s->host, k, timeout_now_ms());
+	if (delay < 0)
+		s->banned = 1;
+	else if (delay > s->delay_ms)
+		s->delay_ms = delay;
 }
 
 static struct policy_client session_client(const struct session *s)
@@ -122,6 +150,8 @@ static int session_rcpt(void *arg, const char *to, const struct smtp_rcpt_params
 	if (policy_rcpt(s->srv->conf, &c, to, &cls, &target, reply) < 0) {
 		log_msg(LOG_NOTICE, "reject: RCPT from [%s]: <%s>: %s; from=<%s>", s->peer, to,
 		        buf_cstr(reply), s->env.from ? s->env.from : "");
+		if (strncmp(buf_cstr(reply), "554", 3) == 0)
+			session_offence(s, DEFENCE_RELAY);
 		goto out;
 	}
 	if (spool_env_add_rcpt(&s->env, to, cls, buf_cstr(&target), rp->notify, rp->orcpt) < 0) {
@@ -245,21 +275,87 @@ static enum smtp_auth_result session_auth(void *arg, const char *mech, const cha
 	struct session *s = arg;
 	struct buf id = BUF_INIT(512);
 	enum smtp_auth_result r;
+	struct defence *d = defence_srv();
 
+	if (mech != NULL) {
+		s->tried_user[0] = '\0';
+		s->throttled = 0;
+	}
+	/* One checked attempt per delay: AUTHs pipelined behind a failure
+	 * (or after a ban) are refused without looking at the password, so a
+	 * burst costs us no key derivation. */
+	if (d != NULL && !s->exempt && (s->banned || s->delay_ms > 0)) {
+		sasl_server_exch_free(s->ex);
+		s->ex = NULL;
+		return SMTP_AUTH_TEMPFAIL;
+	}
+	session_current = s;
 	r = sasl_server_step(s->srv->sasl, &s->ex, mech, in, s->cb.len ? buf_cstr(&s->cb) : NULL,
 	                     out, &id);
-	if (r == SMTP_AUTH_OK) {
+	session_current = NULL;
+	if (s->throttled && r != SMTP_AUTH_OK) {
+		/* The account is under attack: not checked, try again later. */
+		sasl_server_exch_free(s->ex);
+		s->ex = NULL;
+		log_msg(LOG_WARNING, "[%s]: SASL authentication refused for now: account under attack",
+		        s->peer);
+		session_offence(s, DEFENCE_AUTH);
+		r = SMTP_AUTH_TEMPFAIL;
+	} else if (r == SMTP_AUTH_OK) {
 		buf_set(&s->authuser, buf_cstr(&id));
 		sasl_server_exch_free(s->ex);
 		s->ex = NULL;
 		log_msg(LOG_INFO, "[%s]: sasl_username=%s authenticated", s->peer,
 		        buf_cstr(&s->authuser));
+		if (d != NULL && !s->exempt)
+			defence_user_result(d, buf_cstr(&s->authuser), &s->host, 1, timeout_now_ms());
 	} else if (r == SMTP_AUTH_FAIL) {
 		s->ex = NULL;
 		log_msg(LOG_WARNING, "[%s]: SASL authentication failed", s->peer);
+		if (d != NULL && !s->exempt && s->tried_user[0] != '\0')
+			defence_user_result(d, s->tried_user, &s->host, 0, timeout_now_ms());
+		session_offence(s, DEFENCE_AUTH);
 	}
 	buf_free(&id);
 	return r;
+}
+
+int session_sasl_lookup(void *arg, const char *user, struct sasl_server_cred *cred)
+{
+	struct srv *srv = arg;
+	struct session *s = session_current;
+	struct defence *d = defence_srv();
+	int r = users_lookup(&srv->users, user, cred);
+
+	if (s == NULL || r < 0 || d == NULL || s->exempt)
+		return r;
+	/* Only existing accounts are protected (and tracked). */
+	if (strlen(user) < sizeof(s->tried_user))
+		memcpy(s->tried_user, user, strlen(user) + 1);
+	if (defence_user_check(d, user, &s->host, timeout_now_ms()) == DEFENCE_USER_THROTTLE) {
+		sasl_server_cred_wipe(cred);
+		s->throttled = 1;
+		return -1;
+	}
+	return r;
+}
+
+/* 5xx replies: syntax and sequence errors (500-504) count against the
+ * client; from the 11th error of a session each error reply waits 1 s
+ * (Postfix smtpd_soft_error_limit, smtpd_error_sleep_time). AUTH failures
+ * (535) and relay refusals (554) are counted where they happen. */
+static void session_error(void *arg, const char *reply)
+{
+	struct session *s = arg;
+	int code = (reply[0] - '0') * 100 + (reply[1] - '0') * 10 + (reply[2] - '0');
+
+	s->errors++;
+	if (s->exempt || defence_srv() == NULL)
+		return;
+	if (code >= 500 && code <= 504)
+		session_offence(s, DEFENCE_ERROR);
+	if (s->errors > DEFENCE_SOFT_ERRORS && s->delay_ms < DEFENCE_ERROR_DELAY_MS)
+		s->delay_ms = DEFENCE_ERROR_DELAY_MS;
 }
 
 static void session_auth_abort(void *arg)
@@ -283,6 +379,9 @@ struct session *session_new(struct srv *srv, const struct conf_listener *l,
 	s->l = l;
 	session_peer_text(peer, s->peer, sizeof(s->peer));
 	s->trusted = conf_trusted(srv->conf, peer);
+	if (defence_net_from_sa(peer, &s->host) < 0)
+		memset(&s->host, 0, sizeof(s->host));
+	s->exempt = defence_srv_exempt(peer);
 	s->tls = tls_now;
 	buf_init(&s->tlsdesc, 256);
 	buf_init(&s->cb, 128);
@@ -306,6 +405,7 @@ struct session *session_new(struct srv *srv, const struct conf_listener *l,
 	h.reset = session_reset;
 	h.auth = session_auth;
 	h.auth_abort = session_auth_abort;
+	h.error = session_error;
 	s->smtp = smtp_server_new(&cfg, &h);
 	if (s->smtp == NULL) {
 		session_free(s);
@@ -353,4 +453,27 @@ struct smtp_server *session_smtp(struct session *s)
 const char *session_peer(const struct session *s)
 {
 	return s->peer;
+}
+
+long session_take_delay(struct session *s)
+{
+	long d = s->delay_ms;
+
+	s->delay_ms = 0;
+	return d;
+}
+
+int session_banned(const struct session *s)
+{
+	return s->banned;
+}
+
+int session_exempt(const struct session *s)
+{
+	return s->exempt;
+}
+
+const struct defence_net *session_host(const struct session *s)
+{
+	return &s->host;
 }

@@ -7,6 +7,7 @@
 #define CLSMTPD_SESSION_H
 
 #include <sys/socket.h>
+#include "defence_net.h"
 #include "server.h"
 #include "smtp_server.h"
 
@@ -20,5 +21,18 @@ struct smtp_server *session_smtp(struct session *s);
  * AUTH (-PLUS binding, PLAIN/LOGIN allowed). */
 void session_tls_up(struct session *s, struct tls_server_conn *tc, int after_starttls);
 const char *session_peer(const struct session *s);
+
+/* The defence's view (defence_srv.h). The reply delay (ms) this session's
+ * last input earned, cleared by taking it: the event loop holds the output
+ * that long. */
+long session_take_delay(struct session *s);
+/* Banned while talking: the event loop drops the session. */
+int session_banned(const struct session *s);
+/* Trusted or ban_exempt: never delayed, banned, limited or evicted. */
+int session_exempt(const struct session *s);
+const struct defence_net *session_host(const struct session *s);
+/* sasl_server_lookup_fn (arg: the struct srv): users_lookup, plus the
+ * per-account limit of the defence for the session whose AUTH runs. */
+int session_sasl_lookup(void *arg, const char *user, struct sasl_server_cred *cred);
 
 #endif

@@ -1,0 +1,59 @@
+/*
+ * dsn.h - failure notices (RFC 3464 delivery status notifications in an
+ * RFC 6522 multipart/report) for recipients that failed for good: one
+ * notice per message and agent, to the envelope sender, from the null
+ * sender <>, queued in the spool like any message. Never a notice about a
+ * message that was itself sent with <> (RFC 5321 6.1), nor when the
+ * recipient asked for none (RFC 3461 NOTIFY).
+ */
+#ifndef CLSMTPD_DSN_H
+#define CLSMTPD_DSN_H
+
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "spool.h"
+
+/* Postfix bounce_size_limit: a notice returns at most this much of the
+ * original message; beyond it, only the header section. */
+#define DSN_RETURN_MAX 50000
+/* One notice reports on this many recipients at most (more: several). */
+#define DSN_RCPT_MAX 100
+/* A notice is never larger than this: the returned part plus the report
+ * (each recipient's reason is at most a journal line, twice). */
+#define DSN_MAX (DSN_RETURN_MAX + DSN_RCPT_MAX * 2 * SPOOL_LINE_MAX + 64 * 1024)
+
+/* What a notice says about the message it reports on. */
+struct dsn_report {
+	const char *hostname;                /* Reporting-MTA, From: MAILER-DAEMON@ */
+	const char *notice_qid;              /* the notice's own queue ID */
+	time_t now;                          /* Date:, Last-Attempt-Date: */
+	const struct spool_envelope *env;    /* the original envelope */
+	const size_t *rcpt;                  /* indexes of the recipients reported */
+	size_t nrcpt;
+	const char *orig;                    /* the original message (CRLF) */
+	size_t orig_len;
+	int orig_complete;                   /* orig is the whole message */
+};
+
+/* 1 if a recipient with this NOTIFY parameter ("-" when none) wants a
+ * failure notice: none given, or a list holding FAILURE. */
+int dsn_wants_failure(const char *notify);
+/* The RFC 3463 status for a journalled failure text: the enhanced code of
+ * the reply it quotes, 4.4.7 for an expired message, else 5.0.0 (or
+ * 4.0.0 for a 4xx reply). out has room for 16 bytes. */
+void dsn_status(const char *text, char *out);
+/* RFC 3461 4: decode xtext ("+2B" is '+'). */
+int dsn_xtext_decode(const char *in, struct buf *out);
+/* Compose the notice (CRLF lines, no Received:) into out. */
+int dsn_compose(const struct dsn_report *r, struct buf *out);
+/* Queue one notice for the recipients of class cls that are SPOOL_FAILED
+ * (journalled 'F'), then journal 'B' for each. Recipients for whom no notice
+ * is due get 'B' with the reason. Returns 1 if a notice was queued (with
+ * *notice_cls the class of its recipient, so the caller can wake that
+ * agent), 0 if none, -1 on error (the recipients stay 'F': tried again). */
+int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *env,
+               enum spool_class cls, enum spool_class *notice_cls, struct cl_err *err);
+
+#endif

@@ -1,0 +1,664 @@
+/*
+ * relay.c - the relay agent (relay.h). Each pass scans the spool, expires
+ * and bounces what is too old, lists the due "relay" recipients by
+ * destination (the smarthost, or a domain in mx mode and for routes), and
+ * sends each destination's messages back to back over one session of the
+ * client engine. An outcome is journalled per recipient only after the
+ * server's reply, so a crash at any point repeats a delivery, never loses one.
+ */
+#include "relay.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dsn.h"
+#include "log.h"
+#include "queue_cli.h"
+#include "relay_mx.h"
+#include "smtp_client.h"
+
+/* A due time that never comes (nothing left for this agent). */
+#define RELAY_NEVER ((time_t)1 << 60)
+/* relay_examine: the message is finished and removed. */
+#define RELAY_GONE ((time_t)-1)
+
+struct relay_item {
+	char qid[SPOOL_QID_LEN + 1];
+	char *dest; /* "" for the smarthost, else a domain (lower case) */
+};
+
+/* What the last pass learnt about a message: when it next has a relay
+ * recipient due. Spares reloading every envelope on every wake-up. */
+struct relay_cached {
+	char qid[SPOOL_QID_LEN + 1];
+	time_t due;
+};
+
+struct relay_agent {
+	const struct conf *c;
+	const struct relay_conf *rc;
+	struct spool *sp;
+	time_t now;
+	int flush;       /* every deferred recipient is due (clsmtpd -flush) */
+	int again;       /* a notice for us was queued: pass again at once */
+	time_t next_due; /* the earliest deferred recipient */
+	struct relay_item *item;
+	size_t nitem, capitem;
+	struct relay_cached *cache, *building;
+	size_t ncache, capcache, nbuilding, capbuilding;
+	/* The open session and where it goes. */
+	struct smtp_session *sess;
+	struct smtp_client_params p;
+	char host[256], port[16], desc[300];
+};
+
+int relay_backoff(const struct relay_conf *rc, int n)
+{
+	long long s = rc->retry_min;
+
+	while (--n > 0 && s < rc->retry_max)
+		s *= 2;
+	return (int)(s < rc->retry_max ? s : rc->retry_max);
+}
+
+static void relay_duration(int s, char *out, size_t n)
+{
+	if (s % 86400 == 0)
+		snprintf(out, n, "%dd", s / 86400);
+	else if (s % 3600 == 0)
+		snprintf(out, n, "%dh", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(out, n, "%dm", s / 60);
+	else
+		snprintf(out, n, "%ds", s);
+}
+
+static const char *relay_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at ? at + 1 : "";
+}
+
+/* Where a recipient goes: "" for the smarthost, or its domain. */
+static int relay_dest_is(const struct relay_agent *a, const char *addr, const char *dest)
+{
+	const char *d = relay_domain(addr);
+
+	if (a->rc->mode == RELAY_MODE_MX || relay_conf_route(a->rc, d) != NULL)
+		return strcasecmp(d, dest) == 0;
+	return *dest == '\0';
+}
+
+static char *relay_dest_of(const struct relay_agent *a, const char *addr)
+{
+	const char *d = relay_domain(addr);
+	char *r, *p;
+
+	if (a->rc->mode != RELAY_MODE_MX && relay_conf_route(a->rc, d) == NULL)
+		d = "";
+	if ((r = strdup(d)) == NULL)
+		abort();
+	for (p = r; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return r;
+}
+
+static int relay_is_due(const struct relay_agent *a, const struct spool_rcpt *r)
+{
+	if (r->cls != SPOOL_RELAY)
+		return 0;
+	return r->state == SPOOL_PENDING ||
+	       (r->state == SPOOL_DEFERRED && (a->flush || r->next_try <= a->now));
+}
+
+/* Journal an outcome and log it. A temporary failure past the queue
+ * lifetime becomes the final one. */
+static void relay_note(struct relay_agent *a, struct spool_envelope *env, size_t i, char kind,
+                       const char *text)
+{
+	struct spool_rcpt *r = &env->rcpt[i];
+	struct buf t = BUF_INIT(SPOOL_LINE_MAX);
+	struct cl_err err;
+	time_t now = time(NULL), next = 0;
+	char life[32];
+
+	buf_adds(&t, text);
+	if (kind == 'T' && now - env->arrival >= a->rc->lifetime) {
+		relay_duration(a->rc->lifetime, life, sizeof(life));
+		buf_reset(&t);
+		buf_printf(&t, "delivery time expired after %s (%d attempts); last error: %s", life,
+		           r->attempts + 1, text);
+		kind = 'F';
+	}
+	if (kind == 'T') {
+		next = now + relay_backoff(a->rc, r->attempts + 1);
+		if (next < a->next_due)
+			a->next_due = next;
+	}
+	err_clear(&err);
+	if (spool_record(a->sp, env, i, kind, next, buf_cstr(&t), &err) < 0)
+		log_msg(LOG_ERR, "%s: %s", env->qid, err.msg);
+	log_msg(kind == 'D' ? LOG_INFO : LOG_WARNING, "%s: to=<%s>, relay=%s, status=%s (%s)",
+	        env->qid, r->addr, a->desc[0] ? a->desc : "none",
+	        kind == 'D'   ? "sent"
+	        : kind == 'T' ? "deferred"
+	                      : "bounced",
+	        buf_cstr(&t));
+	buf_free(&t);
+}
+
+/* Failure notices for this message's failed relay recipients, and its
+ * removal once every recipient is final. */
+static int relay_after(struct relay_agent *a, struct spool_envelope *env)
+{
+	enum spool_class ncls = SPOOL_LOCAL;
+	struct cl_err err;
+	size_t i;
+	int r;
+
+	err_clear(&err);
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].cls == SPOOL_RELAY && env->rcpt[i].state == SPOOL_FAILED)
+			break;
+	if (i < env->nrcpt) {
+		r = dsn_bounce(a->c, a->sp, env, SPOOL_RELAY, &ncls, &err);
+		if (r < 0)
+			log_msg(LOG_ERR, "%s: failure notice: %s", env->qid, err.msg);
+		else if (r == 1 && ncls == SPOOL_LOCAL)
+			queue_cli_poke(spool_dir(a->sp), QUEUE_CLI_AGENT_LOCAL, QUEUE_CLI_WAKE);
+		else if (r == 1)
+			a->again = 1;
+	}
+	if (!spool_all_final(env))
+		return 0;
+	if (spool_finish(a->sp, env, &err) < 0) {
+		log_msg(LOG_ERR, "%s: %s", env->qid, err.msg);
+		return 0;
+	}
+	log_msg(LOG_INFO, "%s: removed", env->qid);
+	return 1;
+}
+
+static void relay_add_item(struct relay_agent *a, const char *qid, char *dest)
+{
+	if (a->nitem == a->capitem) {
+		size_t cap = a->capitem ? a->capitem * 2 : 64;
+		void *p = realloc(a->item, cap * sizeof(*a->item));
+		if (p == NULL)
+			abort();
+		a->item = p;
+		a->capitem = cap;
+	}
+	memcpy(a->item[a->nitem].qid, qid, SPOOL_QID_LEN + 1);
+	a->item[a->nitem].dest = dest;
+	a->nitem++;
+}
+
+/* Expire, bounce and finish what needs it; list the due recipients'
+ * destinations. Returns when a relay recipient is next due (0: now, it is
+ * listed; RELAY_NEVER: none left; RELAY_GONE: message removed). */
+static time_t relay_examine(struct relay_agent *a, struct spool_envelope *env)
+{
+	size_t i, first = a->nitem, k;
+	time_t due = RELAY_NEVER;
+	char life[32];
+
+	for (i = 0; i < env->nrcpt; i++) {
+		struct spool_rcpt *r = &env->rcpt[i];
+		struct buf t = BUF_INIT(SPOOL_LINE_MAX);
+		if (r->cls != SPOOL_RELAY ||
+		    (r->state != SPOOL_PENDING && r->state != SPOOL_DEFERRED) ||
+		    a->now - env->arrival < a->rc->lifetime)
+			continue;
+		relay_duration(a->rc->lifetime, life, sizeof(life));
+		buf_printf(&t, "delivery time expired after %s (%d attempts); last error: %s", life,
+		           r->attempts, r->last_text ? r->last_text : "none");
+		relay_note(a, env, i, 'F', buf_cstr(&t));
+		buf_free(&t);
+	}
+	if (relay_after(a, env))
+		return RELAY_GONE;
+	for (i = 0; i < env->nrcpt; i++) {
+		struct spool_rcpt *r = &env->rcpt[i];
+		char *dest;
+		if (r->cls != SPOOL_RELAY)
+			continue;
+		if (!relay_is_due(a, r)) {
+			if (r->state == SPOOL_DEFERRED && r->next_try < due)
+				due = r->next_try;
+			continue;
+		}
+		dest = relay_dest_of(a, r->addr);
+		for (k = first; k < a->nitem; k++)
+			if (strcmp(a->item[k].dest, dest) == 0)
+				break;
+		if (k < a->nitem)
+			free(dest);
+		else
+			relay_add_item(a, env->qid, dest);
+	}
+	return a->nitem > first ? 0 : due;
+}
+
+static int relay_cached_cmp(const void *x, const void *y)
+{
+	const struct relay_cached *b = y;
+
+	return strcmp((const char *)x, b->qid);
+}
+
+static int relay_cached_sort(const void *x, const void *y)
+{
+	return strcmp(((const struct relay_cached *)x)->qid, ((const struct relay_cached *)y)->qid);
+}
+
+static int relay_scan_one(void *arg, const char *qid)
+{
+	struct relay_agent *a = arg;
+	const struct relay_cached *hit = NULL;
+	struct spool_envelope env;
+	struct cl_err err;
+	time_t due;
+
+	if (!a->flush && a->ncache > 0)
+		hit = bsearch(qid, a->cache, a->ncache, sizeof(*a->cache), relay_cached_cmp);
+	if (hit != NULL && hit->due > a->now) {
+		due = hit->due;
+	} else {
+		err_clear(&err);
+		if (spool_load(a->sp, qid, &env, &err) < 0) {
+			if (err.cls != CL_EIO) /* EIO: removed since the scan */
+				log_msg(LOG_ERR, "%s: %s", qid, err.msg);
+			return 0;
+		}
+		due = relay_examine(a, &env);
+		spool_env_free(&env);
+		if (due == RELAY_GONE)
+			return 0;
+	}
+	if (due > a->now && due < a->next_due)
+		a->next_due = due;
+	if (a->nbuilding == a->capbuilding) {
+		size_t cap = a->capbuilding ? a->capbuilding * 2 : 64;
+		void *p = realloc(a->building, cap * sizeof(*a->building));
+		if (p == NULL)
+			abort();
+		a->building = p;
+		a->capbuilding = cap;
+	}
+	memcpy(a->building[a->nbuilding].qid, qid, SPOOL_QID_LEN + 1);
+	a->building[a->nbuilding++].due = due;
+	return 0;
+}
+
+static void relay_close(struct relay_agent *a)
+{
+	if (a->sess == NULL)
+		return;
+	smtp_session_quit(a->sess);
+	smtp_session_free(a->sess);
+	a->sess = NULL;
+}
+
+/* Open a session to host:port; smarthost: with its TLS, AUTH and
+ * verification settings, else as for an MX (mx_tls, no AUTH). */
+static int relay_open(struct relay_agent *a, const char *host, const char *port, int smarthost,
+                      struct cl_err *err)
+{
+	const struct relay_conf *rc = a->rc;
+	struct smtp_client_params *p = &a->p;
+
+	snprintf(a->host, sizeof(a->host), "%s", host);
+	snprintf(a->port, sizeof(a->port), "%s", port);
+	snprintf(a->desc, sizeof(a->desc), "%s%s%s:%s", strchr(host, ':') ? "[" : "", host,
+	         strchr(host, ':') ? "]" : "", port);
+	memset(p, 0, sizeof(*p));
+	p->host = a->host;
+	p->port = a->port;
+	p->family = AF_UNSPEC;
+	p->ehlo_domain = a->c->hostname;
+	p->allow_partial = 1; /* each recipient has its own outcome */
+	smtp_timeouts_default(&p->timeouts);
+	if (rc->timeout > 0)
+		smtp_timeouts_all(&p->timeouts, rc->timeout * 1000);
+	if (smarthost) {
+		p->tls_mode = rc->tls == RELAY_TLS_SMTPS      ? SMTP_TLS_SMTPS
+		              : rc->tls == RELAY_TLS_STARTTLS ? SMTP_TLS_STARTTLS
+		              : rc->tls == RELAY_TLS_NONE     ? SMTP_TLS_NONE
+		              : strcmp(port, "465") == 0      ? SMTP_TLS_SMTPS
+		                                              : SMTP_TLS_STARTTLS;
+		p->tls.trust_file = rc->ca_file;
+		p->tls.fingerprint = rc->fingerprint;
+		p->tls.certcheck = rc->certcheck;
+		if (rc->user != NULL) {
+			p->auth = rc->auth ? rc->auth : "auto";
+			p->creds.user = rc->user;
+			p->creds.password = buf_cstr(&rc->password);
+		}
+	} else {
+		/* RFC 7435: STARTTLS when offered, without insisting on a
+		 * certificate most MX hosts cannot match (Postfix "may"). */
+		p->tls_mode = rc->mx_tls == RELAY_MX_TLS_VERIFY ? SMTP_TLS_STARTTLS
+		              : rc->mx_tls == RELAY_MX_TLS_NONE ? SMTP_TLS_NONE
+		                                                : SMTP_TLS_AUTO;
+		p->tls.certcheck = rc->mx_tls == RELAY_MX_TLS_VERIFY;
+	}
+	if (smtp_session_open(&a->sess, p, err) < 0) {
+		smtp_session_free(a->sess);
+		a->sess = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect to dest. *permanent: the destination can never take mail (no
+ * such domain, null MX): its recipients fail rather than wait. */
+static int relay_connect(struct relay_agent *a, const char *dest, int *permanent,
+                         struct cl_err *err)
+{
+	struct relay_mx mx[RELAY_MX_MAX];
+	const struct relay_route *rt;
+	size_t n = 0, i;
+
+	*permanent = 0;
+	a->desc[0] = '\0';
+	if (*dest == '\0') {
+		if (a->rc->host == NULL)
+			return err_set(err, CL_ETEMP,
+			               "no smarthost configured (clsmtpd.conf: smarthost HOST[:PORT])");
+		return relay_open(a, a->rc->host, a->rc->port, 1, err);
+	}
+	if ((rt = relay_conf_route(a->rc, dest)) != NULL)
+		return relay_open(a, rt->host, rt->port, 0, err);
+	if (relay_mx_lookup(dest, mx, RELAY_MX_MAX, &n, err) < 0) {
+		*permanent = err->cls == CL_ENOHOST;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (relay_open(a, mx[i].host, RELAY_DEFAULT_MX_PORT, 0, err) == 0)
+			return 0;
+		log_msg(LOG_INFO, "relay: MX %s of %s: %s", mx[i].host, dest, err->msg);
+	}
+	return -1;
+}
+
+struct relay_body {
+	int fd;
+	long long left;
+};
+
+static int relay_body_read(void *arg, struct buf *out, size_t max, struct cl_err *err)
+{
+	struct relay_body *b = arg;
+	char tmp[65536];
+	size_t got = 0;
+
+	while (got < max && b->left > 0) {
+		size_t want = max - got < sizeof(tmp) ? max - got : sizeof(tmp);
+		ssize_t n;
+		if ((long long)want > b->left)
+			want = (size_t)b->left;
+		n = read(b->fd, tmp, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(err, CL_EIO, "spool: reading the message: %s",
+			               n < 0 ? strerror(errno) : "shorter than its size");
+		if (buf_add(out, tmp, (size_t)n) < 0)
+			return err_set(err, CL_ESOFTWARE, "out of memory");
+		got += (size_t)n;
+		b->left -= n;
+	}
+	return b->left > 0;
+}
+
+/* "host H said: REPLY (in reply to STAGE)": the form dsn.c reads. */
+static void relay_said(struct buf *t, const struct relay_agent *a, const char *reply,
+                       const char *stage)
+{
+	buf_reset(t);
+	buf_printf(t, "host %s said: %s (in reply to %s)", a->host, reply, stage);
+}
+
+/* The reply quoted in an engine error ("MAIL FROM rejected for <x>: 550
+ * ..."), or NULL. */
+static const char *relay_reply_in(const char *msg)
+{
+	const char *p;
+
+	for (p = msg; (p = strstr(p, ": ")) != NULL; p += 2)
+		if (p[2] >= '2' && p[2] <= '5' && p[3] >= '0' && p[3] <= '9' && p[4] >= '0' &&
+		    p[4] <= '9' && (p[5] == ' ' || p[5] == '\0'))
+			return p + 2;
+	return NULL;
+}
+
+/* Send env's recipients idx[0..n) over the open session and journal each
+ * one's outcome. */
+static void relay_send(struct relay_agent *a, struct spool_envelope *env, const size_t *idx,
+                       size_t n, int last)
+{
+	struct smtp_message m;
+	struct smtp_result res;
+	struct relay_body body;
+	struct cl_err err;
+	struct stat st;
+	struct buf t = BUF_INIT(SPOOL_LINE_MAX);
+	const char **rcpts;
+	size_t k;
+	int r, early;
+
+	err_clear(&err);
+	rcpts = calloc(n, sizeof(*rcpts));
+	if (rcpts == NULL)
+		abort();
+	for (k = 0; k < n; k++)
+		rcpts[k] = env->rcpt[idx[k]].addr;
+	smtp_result_init(&res);
+	body.fd = spool_data_fd(a->sp, env, &err);
+	if (body.fd < 0 || fstat(body.fd, &st) < 0) {
+		for (k = 0; k < n; k++)
+			relay_note(a, env, idx[k], 'T', err.msg);
+		goto out;
+	}
+	body.left = (long long)st.st_size - (long long)env->data_offset;
+	memset(&m, 0, sizeof(m));
+	m.from = env->from;
+	m.rcpts = rcpts;
+	m.nrcpt = n;
+	m.body.read = relay_body_read;
+	m.body.arg = &body;
+	m.body.size = body.left;
+	m.body_8bit = strstr(env->from_params, "BODY=8BITMIME") != NULL;
+	m.smtputf8 = strstr(env->from_params, "SMTPUTF8") != NULL;
+	r = smtp_session_send(a->sess, &m, last, &res, &err);
+	/* Refused before any recipient was judged (AUTH or MAIL FROM): the
+	 * recipients' 503/530 are not about them. */
+	early = r < 0 && (strncmp(err.msg, "MAIL FROM", 9) == 0 || strncmp(err.msg, "AUTH", 4) == 0);
+	for (k = 0; k < n; k++) {
+		int code = k < res.nrcpt && res.rcpt ? res.rcpt[k].code : 0;
+		const char *quoted;
+		if (code == 503 || code == 530)
+			code = 0;
+		if (!early && (code == 250 || code == 251) && r == 0) {
+			relay_said(&t, a, res.reply[0] ? res.reply : "250 Ok", "end of DATA");
+			relay_note(a, env, idx[k], 'D', buf_cstr(&t));
+		} else if (!early && code / 100 == 5) {
+			relay_said(&t, a, res.rcpt[k].reply, "RCPT TO");
+			relay_note(a, env, idx[k], 'F', buf_cstr(&t));
+		} else if (!early && code / 100 == 4) {
+			relay_said(&t, a, res.rcpt[k].reply, "RCPT TO");
+			relay_note(a, env, idx[k], 'T', buf_cstr(&t));
+		} else if (!early && (res.code / 100 == 5 || res.code / 100 == 4)) {
+			relay_said(&t, a, res.reply, "end of DATA");
+			relay_note(a, env, idx[k], res.code / 100 == 5 ? 'F' : 'T', buf_cstr(&t));
+		} else {
+			quoted = relay_reply_in(err.msg);
+			if (quoted != NULL)
+				relay_said(&t, a, quoted, early && err.msg[0] == 'A' ? "AUTH" : "MAIL FROM");
+			else {
+				buf_reset(&t);
+				buf_printf(&t, "host %s: %s", a->host,
+				           err.msg[0] ? err.msg : "the transaction failed");
+			}
+			/* A refusal of the message itself (5xx to MAIL, too
+			 * big, 8-bit to a 7-bit server) fails it; our own
+			 * credentials refused, a broken link and the rest wait. */
+			relay_note(a, env, idx[k],
+			           r < 0 && (err.cls == CL_EUNAVAIL || err.cls == CL_EDATA) ? 'F' : 'T',
+			           buf_cstr(&t));
+		}
+	}
+	if (r < 0 && err.cls == CL_EAUTH)
+		log_msg(LOG_ERR, "relay: %s refused our credentials: %s (check smarthost_user and "
+		                 "the password)",
+		        a->desc, err.msg);
+	if (r < 0 || last)
+		relay_close(a);
+out:
+	if (body.fd >= 0)
+		close(body.fd);
+	smtp_result_free(&res);
+	free(rcpts);
+	buf_free(&t);
+}
+
+/* Send the messages of one destination over one session. */
+static void relay_group(struct relay_agent *a, const struct relay_item *it, size_t n)
+{
+	const char *dest = it[0].dest;
+	struct cl_err derr;
+	int dead = 0, permanent = 0;
+	size_t k, i, m, *idx;
+
+	err_clear(&derr);
+	for (k = 0; k < n; k++) {
+		struct spool_envelope env;
+		struct cl_err err;
+		err_clear(&err);
+		if (spool_load(a->sp, it[k].qid, &env, &err) < 0)
+			continue;
+		idx = calloc(env.nrcpt ? env.nrcpt : 1, sizeof(*idx));
+		if (idx == NULL)
+			abort();
+		for (i = 0, m = 0; i < env.nrcpt; i++)
+			if (relay_is_due(a, &env.rcpt[i]) && relay_dest_is(a, env.rcpt[i].addr, dest))
+				idx[m++] = i;
+		if (m > 0 && a->sess == NULL && !dead && relay_connect(a, dest, &permanent, &derr) < 0) {
+			dead = 1;
+			log_msg(LOG_WARNING, "relay: %s%s: %s", *dest ? "to " : "smarthost",
+			        dest, derr.msg);
+		}
+		for (i = 0; dead && i < m; i++)
+			relay_note(a, &env, idx[i], permanent ? 'F' : 'T', derr.msg);
+		if (m > 0 && !dead)
+			relay_send(a, &env, idx, m, k + 1 == n);
+		if (m > 0)
+			relay_after(a, &env);
+		free(idx);
+		spool_env_free(&env);
+	}
+	relay_close(a);
+}
+
+static int relay_item_cmp(const void *x, const void *y)
+{
+	const struct relay_item *a = x, *b = y;
+	int c = strcmp(a->dest, b->dest);
+
+	return c ? c : strcmp(a->qid, b->qid);
+}
+
+/* One pass; returns the seconds until something is due. */
+static int relay_pass(struct relay_agent *a)
+{
+	struct cl_err err;
+	size_t i, j;
+	time_t wait;
+
+	a->now = time(NULL);
+	a->next_due = a->now + RELAY_RESCAN_S;
+	a->again = 0;
+	a->nitem = 0;
+	a->nbuilding = 0;
+	err_clear(&err);
+	if (spool_scan(a->sp, relay_scan_one, a, &err) < 0)
+		log_msg(LOG_ERR, "relay: %s", err.msg);
+	/* The new picture replaces the old (messages gone drop out). */
+	{
+		struct relay_cached *t = a->cache;
+		size_t tcap = a->capcache;
+		a->cache = a->building;
+		a->ncache = a->nbuilding;
+		a->capcache = a->capbuilding;
+		a->building = t;
+		a->capbuilding = tcap;
+		a->nbuilding = 0;
+	}
+	qsort(a->cache, a->ncache, sizeof(*a->cache), relay_cached_sort);
+	qsort(a->item, a->nitem, sizeof(*a->item), relay_item_cmp);
+	for (i = 0; i < a->nitem; i = j) {
+		for (j = i + 1; j < a->nitem && strcmp(a->item[j].dest, a->item[i].dest) == 0; j++) {
+		}
+		relay_group(a, a->item + i, j - i);
+	}
+	for (i = 0; i < a->nitem; i++)
+		free(a->item[i].dest);
+	a->nitem = 0;
+	a->flush = 0;
+	wait = a->next_due - time(NULL);
+	return wait < 1 ? 1 : wait > RELAY_RESCAN_S ? RELAY_RESCAN_S : (int)wait;
+}
+
+void relay_run(const struct conf *c, struct spool *sp, int wakefd)
+{
+	struct relay_agent a;
+	int lockfd, fifo, next;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&a, 0, sizeof(a));
+	a.c = c;
+	a.rc = &c->relay;
+	a.sp = sp;
+	lockfd = queue_cli_agent_lock(spool_dir(sp), QUEUE_CLI_AGENT_RELAY, wakefd);
+	if (lockfd < 0)
+		return;
+	fifo = queue_cli_agent_fifo(spool_dir(sp), QUEUE_CLI_AGENT_RELAY);
+	if (c->relay.mode == RELAY_MODE_MX)
+		log_msg(LOG_INFO, "relay agent: direct delivery to MX hosts");
+	else if (c->relay.host != NULL)
+		log_msg(LOG_INFO, "relay agent: smarthost %s:%s", c->relay.host, c->relay.port);
+	else
+		log_msg(LOG_WARNING, "relay agent: no smarthost configured; relayed mail waits");
+	for (;;) {
+		struct pollfd pfd[2] = {{wakefd, POLLIN, 0}, {fifo, POLLIN, 0}};
+		int r;
+		next = relay_pass(&a);
+		r = poll(pfd, fifo >= 0 ? 2 : 1, a.again ? 0 : next * 1000);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0 && pfd[0].revents) {
+			char buf[256];
+			if (read(wakefd, buf, sizeof(buf)) == 0)
+				break;
+		}
+		if (r > 0 && fifo >= 0 && (pfd[1].revents & POLLIN))
+			a.flush = queue_cli_agent_read(fifo);
+	}
+	relay_close(&a);
+	free(a.item);
+	free(a.cache);
+	free(a.building);
+	if (fifo >= 0)
+		close(fifo);
+	close(lockfd);
+}
