@@ -91,7 +91,7 @@ static int conn_connect_one(int fd, const struct addrinfo *ai, int timeout_ms)
 	return 0;
 }
 
-static int conn_resolve(const char *host, const char *port, int family, struct addrinfo **res,
+int conn_resolve(const char *host, const char *port, int family, struct addrinfo **res,
                         struct cl_err *err)
 {
 	struct addrinfo hints;
@@ -120,10 +120,10 @@ static int conn_resolve(const char *host, const char *port, int family, struct a
 	if (r == 0)
 		return 0;
 	if (r == EAI_NONAME || r == EAI_NODATA || r == EAI_ADDRFAMILY)
-		return err_set(err, CL_ENOHOST, "connect: host %s not found", host);
+		return err_set(err, CL_ENOHOST, "host %s not found", host);
 	if (r == EAI_SERVICE)
-		return err_set(err, CL_EUSAGE, "connect: bad port %s", port);
-	return err_set(err, CL_ETEMP, "connect: cannot resolve %s: %s", host, gai_strerror(r));
+		return err_set(err, CL_EUSAGE, "bad port %s", port);
+	return err_set(err, CL_ETEMP, "cannot resolve %s: %s", host, gai_strerror(r));
 }
 
 int conn_open(struct conn **out, const char *host, const char *port, const struct conn_opts *o,
@@ -134,7 +134,7 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
 	int fd = -1, one = 1, last_errno = 0;
 
 	if (conn_resolve(host, port, o->family, &res, err) < 0)
-		return -1;
+		return err_prefix(err, "connect");
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		            ai->ai_protocol);

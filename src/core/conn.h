@@ -20,6 +20,13 @@ struct conn_opts {
 };
 
 struct conn;
+struct addrinfo;
+
+/* Resolve host (a U-label is converted to an A-label with libidn2) for TCP.
+ * Errors: CL_ENOHOST (no such name), CL_ETEMP (temporary DNS failure),
+ * CL_EUSAGE (bad IDN or port). The caller frees *res with freeaddrinfo. */
+int conn_resolve(const char *host, const char *port, int family, struct addrinfo **res,
+		 struct cl_err *err);
 
 /* Resolve host (IDN names converted with libidn2) and connect to the first
  * address that answers, trying all of them (IPv6 and IPv4). Errors:

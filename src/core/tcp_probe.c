@@ -6,8 +6,9 @@
  */
 #include "tcp_probe.h"
 
+#include "conn.h"
+
 #include <errno.h>
-#include <idn2.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -46,40 +47,6 @@ const char *tcp_probe_state_name(enum tcp_probe_state s)
 	static const char *const names[] = {"open", "refused", "filtered", "unreachable", "error"};
 
 	return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "error";
-}
-
-static int tcp_probe_resolve(const char *host, const char *port, int family, struct addrinfo **res,
-                             struct cl_err *err)
-{
-	struct addrinfo hints;
-	char *ascii = NULL;
-	const char *name = host;
-	int r;
-
-	for (const char *p = host; *p; p++) {
-		if ((unsigned char)*p >= 0x80) {
-			r = idn2_to_ascii_8z(host, &ascii, IDN2_NONTRANSITIONAL);
-			if (r != IDN2_OK)
-				return err_set(err, CL_EUSAGE,
-				               "host name %s is not a valid IDN: %s", host,
-				               idn2_strerror(r));
-			name = ascii;
-			break;
-		}
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	r = getaddrinfo(name, port, &hints, res);
-	free(ascii);
-	if (r == 0)
-		return 0;
-	if (r == EAI_NONAME || r == EAI_NODATA || r == EAI_ADDRFAMILY)
-		return err_set(err, CL_ENOHOST, "host %s not found", host);
-	if (r == EAI_SERVICE)
-		return err_set(err, CL_EUSAGE, "bad port %s", port);
-	return err_set(err, CL_ETEMP, "cannot resolve %s: %s", host, gai_strerror(r));
 }
 
 static void tcp_probe_addr(const struct addrinfo *ai, char *out, size_t n)
@@ -136,7 +103,7 @@ int tcp_probe_connect(const char *host, const char *port, int family, int64_t de
 	memset(res, 0, sizeof(*res));
 	res->fd = -1;
 	res->state = TCP_PROBE_ERROR;
-	if (tcp_probe_resolve(host, port, family, &ai0, err) < 0)
+	if (conn_resolve(host, port, family, &ai0, err) < 0)
 		return -1;
 	for (ai = ai0; ai && n < TCP_PROBE_ADDRS_MAX; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
