@@ -4,6 +4,7 @@
  * parsing, inheritance ("defaults", "account A : B") and presets ("provider
  * gmail") are the same loop. Every error names the file and the line.
  */
+#include "homepath.h"
 #include "config.h"
 
 #include <errno.h>
@@ -702,20 +703,6 @@ void config_free(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Show $HOME/x as ~/x in messages. */
-static void config_show_path(const char *path, struct buf *out)
-{
-	const char *home = getenv("HOME");
-	size_t n = home ? strlen(home) : 0;
-
-	buf_reset(out);
-	if (n > 1 && strncmp(path, home, n) == 0 && path[n] == '/' &&
-	    buf_printf(out, "~%s", path + n) == 0)
-		return;
-	buf_reset(out);
-	buf_adds(out, path);
-}
-
 /* Read path whole. check_perm: refuse group/other access and another owner
  * (checked on the descriptor we read). 1 read, 0 does not exist (and
  * missing_ok), -1 error. */
@@ -728,7 +715,7 @@ static int config_read_file(const char *path, int check_perm, int missing_ok, st
 	ssize_t n;
 	int fd, r = -1;
 
-	config_show_path(path, &shown);
+	homepath_show(path, &shown);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT && missing_ok)
@@ -789,7 +776,7 @@ static int config_load_path(struct config *c, const char *path, int check_perm, 
 
 	r = config_read_file(path, check_perm, missing_ok, &text, err);
 	if (r == 1) {
-		config_show_path(path, &shown);
+		homepath_show(path, &shown);
 		c->path = strdup(path);
 		if (c->path == NULL)
 			r = err_set(err, CL_ESOFTWARE, "out of memory");

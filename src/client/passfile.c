@@ -5,6 +5,7 @@
  * read(2) into one line buffer allocated once, wiped after each line and at
  * the end, so no copy of a password is left in freed memory or stdio buffers.
  */
+#include "homepath.h"
 #include "passfile.h"
 
 #include <errno.h>
@@ -27,22 +28,6 @@ struct passfile_ctx {
 	struct cl_err *err;
 	size_t lineno;
 };
-
-/* Show $HOME/x as ~/x, so "run: chmod 600 ~/.clsmtpc-pass" reads like what
- * the user typed. */
-static void passfile_show_path(const char *path, struct buf *out)
-{
-	const char *home = getenv("HOME");
-	size_t n = home ? strlen(home) : 0;
-
-	buf_reset(out);
-	if (n > 1 && strncmp(path, home, n) == 0 && path[n] == '/' &&
-	    buf_printf(out, "~%s", path + n) == 0)
-		return;
-	buf_reset(out);
-	if (buf_adds(out, path) < 0)
-		buf_adds(out, "(password file)");
-}
 
 /* One line: 1 when it gave the password, 0 when it did not match, -1 on an
  * error. */
@@ -144,7 +129,7 @@ int passfile_lookup(const char *path, const char *user, const char *server, stru
 	buf_wipe(password);
 	if (path == NULL || *path == '\0')
 		return err_set(err, CL_ECONFIG, "no password file given");
-	passfile_show_path(path, &shown);
+	homepath_show(path, &shown);
 	c.path = buf_cstr(&shown);
 	c.user = user ? user : "";
 	c.server = server ? server : "";
