@@ -822,10 +822,12 @@ int config_load_presets(struct config *c, const char *path, struct cl_err *err)
 
 	memset(c, 0, sizeof(*c));
 	if (path == NULL) {
-		if (config_providers_path(&found) < 0)
+		if (config_providers_path(&found) < 0) {
+			buf_free(&found); /* the paths tried (found by tests/fuzz/fuzz_config) */
 			return err_set(err, CL_ECONFIG,
 			               "the provider presets file (providers.conf) was not found; "
 			               "set CLSMTPC_PROVIDERS to its path");
+		}
 		path = buf_cstr(&found);
 	}
 	if (config_read_file(path, 0, 0, &text, err) == 1) {

@@ -144,13 +144,14 @@ bad:
 
 void queue_close(struct queue *q)
 {
-	int *fds[] = {&q->dirfd, &q->msgfd, &q->tmpfd, &q->failedfd, &q->lockfd};
+	int *fdp[] = {&q->dirfd, &q->msgfd, &q->tmpfd, &q->failedfd, &q->lockfd};
 	size_t i;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (i = 0; i < sizeof(fdp) / sizeof(fdp[0]); i++) {
+		int fd = *fdp[i];
+		if (fd >= 0)
+			close(fd);
+		*fdp[i] = -1;
 	}
 	free(q->path);
 	q->path = NULL;

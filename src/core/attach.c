@@ -155,7 +155,7 @@ int attach_open(struct attach *a, const char *path, const char *name, const char
 	struct stat st;
 	enum attach_text kind = ATTACH_BINARY;
 	const char *base;
-	off_t off = 0;
+	off_t off;
 	int at_end = 0, text_type, unknown;
 
 	memset(a, 0, sizeof(*a));

@@ -23,6 +23,9 @@
 /* Most -H fields, and most message identifiers in References. */
 #define COMPOSE_HEADERS_MAX 100
 #define COMPOSE_MSGIDS_MAX  1000
+/* One identifier must fit on a line after "In-Reply-To: " (RFC 5322 2.1.1:
+ * 998 octets), since it cannot be folded (found by tests/fuzz/fuzz_compose). */
+#define COMPOSE_MSGID_MAX 985
 
 /* Fields that -H may not set, and the option that does (NULL: ours alone).
  * Date, Message-ID and X-Mailer given with -H replace ours. */
@@ -226,6 +229,10 @@ static int compose_msgids(const char *in, const char *what, struct buf *out, siz
 				    err, CL_EDATA,
 				    "%s: '%.*s' is not a message identifier (RFC 5322 3.6.4)", what,
 				    (int)(j - i), in + i);
+		if (j - i + 2 > COMPOSE_MSGID_MAX)
+			return err_set(err, CL_EDATA,
+			               "%s: '%.40s...' is too long for a header line (%zu octets)",
+			               what, in + i, j - i);
 		if (++*n > COMPOSE_MSGIDS_MAX)
 			return err_set(err, CL_EDATA, "%s: more than %d identifiers", what,
 			               COMPOSE_MSGIDS_MAX);
@@ -541,7 +548,7 @@ fail:
 int compose_stream(const struct compose_params *p, struct msgstream *ms, struct compose_result *res,
                    struct cl_err *err)
 {
-	struct compose_result local;
+	struct compose_result local = {0};
 	struct mime_params mp;
 	struct mime_result mr;
 	struct charset cs;

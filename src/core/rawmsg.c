@@ -145,7 +145,6 @@ int rawmsg_header_get(const char *msg, size_t len, const char *name, struct buf 
 /* ---- address lists --------------------------------------------------- */
 
 struct rawmsg_lex {
-	const char *p;
 	struct buf cur;   /* the mailbox being read, comments dropped */
 	struct buf angle; /* text inside <...> */
 	int has_angle;
@@ -329,7 +328,9 @@ int rawmsg_recipients(const char *msg, size_t len, int (*cb)(void *arg, const ch
 	rawmsg_walk(msg, len, &first, &blank, rawmsg_rcpt_cb, &c);
 	c.resent = c.has_resent;
 	rawmsg_walk(msg, len, &first, &blank, rawmsg_rcpt_cb, &c);
+	/* The callbacks set err through c.err (cppcheck cannot see that). */
 	if (c.failed)
+		/* cppcheck-suppress knownConditionTrueFalse */
 		return err->cls != CL_OK ? -1 : err_set(err, CL_EDATA, "bad recipient header");
 	return 0;
 }

@@ -467,6 +467,8 @@ static const char *smtp_server_data_verdict(const struct smtp_server *s)
 	if (s->dr.flags & SMTP_DR_BARE_EOL)
 		return "550 5.6.0 Error: bare CR or LF in message; lines must end with CRLF "
 		       "(RFC 5321 2.3.8)";
+	if (s->dr.flags & SMTP_DR_NUL)
+		return "550 5.6.0 Error: NUL byte in message (RFC 2045 2.8)";
 	if (s->dr.flags & SMTP_DR_LONG_LINE)
 		return "550 5.6.0 Error: message line too long (RFC 5322 2.1.1: 998 characters)";
 	if (s->werr)

@@ -94,7 +94,7 @@ int smtp_cmd_addr_check(const char *addr, int utf8, struct buf *reply)
 		return smtp_cmd_fail(reply, "501 5.1.3 Address too long");
 	if (*p == '"') {
 		for (p++; *p != '"'; p++) {
-			if (*p == '\0' || *p < 0x20 || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f) /* NUL (the end) included */
 				return smtp_cmd_fail(reply, "501 5.1.3 Bad quoted local part");
 			if (*p >= 0x80 && !utf8)
 				return smtp_cmd_fail(

@@ -59,6 +59,10 @@ static void smtp_dreader_text(struct smtp_dreader *r, struct buf *out, char c)
 		return;
 	}
 	r->st = DR_TEXT;
+	/* A relay downstream that drops NULs would see "\r\n\0.\r\n" as the
+	 * end of data (SMTP smuggling): refuse the message instead. */
+	if (c == '\0')
+		r->flags |= SMTP_DR_NUL;
 	if (r->line_max > 0 && ++r->linelen > r->line_max)
 		r->flags |= SMTP_DR_LONG_LINE;
 	smtp_dreader_put(r, out, &c, 1);

@@ -15,6 +15,7 @@
 #define SMTP_DR_BARE_EOL  1 /* a bare CR or LF (reject mode) */
 #define SMTP_DR_LONG_LINE 2 /* a line longer than line_max */
 #define SMTP_DR_TOO_BIG   4 /* more than size_max bytes */
+#define SMTP_DR_NUL       8 /* a NUL byte: not in 7bit or 8bit data (RFC 2045 2.7, 2.8) */
 
 struct smtp_dreader {
 	int dots;           /* 1: DATA (dot-stuffed, ends at CRLF.CRLF); 0: BDAT */

@@ -379,7 +379,10 @@ int spool_scan(struct spool *sp, int (*cb)(void *arg, const char *qid), void *ar
 {
 	DIR *d;
 	struct dirent *de;
-	int fd = dup(sp->msgfd), r = 0;
+	/* A new open file description, not dup(): the agents inherit msgfd
+	 * from clsmtpd, and a shared directory offset would make two agents
+	 * scanning at once skip each other's entries. */
+	int fd = openat(sp->msgfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
 
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)

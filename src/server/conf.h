@@ -68,7 +68,7 @@ struct conf {
 	int idle_timeout, session_timeout;
 	int greeting_delay; /* seconds; a client talking earlier is refused; -1: default */
 	unsigned max_sessions;
-	struct relay_conf relay; /* relay_conf.h: smarthost, MX, retries, lifetime */
+	struct relay_conf relay;     /* relay_conf.h: smarthost, MX, retries, lifetime */
 	struct defence_conf defence; /* defence_conf.h: delays, bans, per-client limits */
 };
 

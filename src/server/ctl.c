@@ -259,8 +259,8 @@ static void ctl_read(struct ctl_client *c, unsigned sessions, int64_t now)
 	if (d == NULL)
 		buf_adds(&c->out, "error the defence is not running\n");
 	else
-		ctl_request(d, defence_srv_config(), c->in.data, sessions, now, (long long)ts.tv_sec, &c->out,
-		            &changed);
+		ctl_request(d, defence_srv_config(), c->in.data, sessions, now,
+		            (long long)ts.tv_sec, &c->out, &changed);
 	c->answered = 1;
 }
 
@@ -360,7 +360,8 @@ static int ctl_ask(const char *path, const char *req, int *rc)
 		const char *nl = strchr(body, '\n');
 		/* "ok" alone introduces data; "ok text" is the message. */
 		if (body[2] == ' ')
-			fwrite(body + 3, 1, nl ? (size_t)(nl - body - 2) : strlen(body + 3), stdout);
+			fwrite(body + 3, 1, nl ? (size_t)(nl - body - 2) : strlen(body + 3),
+			       stdout);
 		if (nl != NULL)
 			fputs(nl + 1, stdout);
 		*rc = 0;
@@ -387,7 +388,8 @@ static int ctl_offline(const struct conf *conf, const char *req, int is_stats)
 	int changed, rc = 0;
 
 	if (is_stats) {
-		fprintf(stderr, "clsmtpd: not running (no answer on %s/%s)\n", conf->spool, CTL_NAME);
+		fprintf(stderr, "clsmtpd: not running (no answer on %s/%s)\n", conf->spool,
+		        CTL_NAME);
 		return 69;
 	}
 	if (getrandom(&seed, sizeof(seed), 0) < 0)

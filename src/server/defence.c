@@ -21,8 +21,8 @@
 /* Repeated refusals of one client are logged at most this often. */
 #define DEFENCE_REFUSE_LOG_MS 60000
 
-static const char *const defence_reasons[] = {"auth-failures", "relay-attempts",
-                                              "protocol-errors", "manual"};
+static const char *const defence_reasons[] = {"auth-failures", "relay-attempts", "protocol-errors",
+                                              "manual"};
 #define DEFENCE_REASON_MANUAL 3
 
 struct defence_rec {
@@ -55,6 +55,7 @@ struct defence {
 	uint32_t seed;
 	struct defence_rec **tab;
 	size_t nb, nrec;
+	unsigned active; /* records with nconn > 0 */
 	struct defence_rec *newest, *oldest;
 	struct defence_user **utab;
 	size_t unb, nuser;
@@ -193,10 +194,10 @@ void defence_log_word(const char *in, struct buf *out)
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
 
-	for (i = 0; in[i] != '\0' && i < 64; i++) {
+	for (i = 0; i < 64 && in[i] != '\0'; i++) {
 		unsigned char ch = (unsigned char)in[i];
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("._@+-", ch) != NULL) {
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("._@+-", ch) != NULL) {
 			buf_addc(out, (char)ch);
 		} else {
 			buf_addc(out, '%');
@@ -365,8 +366,7 @@ static void defence_refused_log(struct defence *d, struct defence_rec *r,
 	r->refused_log_at = now;
 }
 
-enum defence_verdict defence_connect(struct defence *d, const struct defence_net *host,
-                                     int64_t now)
+enum defence_verdict defence_connect(struct defence *d, const struct defence_net *host, int64_t now)
 {
 	struct defence_rec *r = defence_find_ban(d, host, now);
 	struct defence_net key;
@@ -388,7 +388,8 @@ enum defence_verdict defence_connect(struct defence *d, const struct defence_net
 		defence_refused_log(d, r, host, "client-limit", now);
 		return DEFENCE_CLIENT_LIMIT;
 	}
-	r->nconn++;
+	if (r->nconn++ == 0)
+		d->active++;
 	d->st.accepted++;
 	return DEFENCE_OK;
 }
@@ -400,8 +401,23 @@ void defence_disconnect(struct defence *d, const struct defence_net *host)
 
 	defence_client_key(d, host, &key);
 	r = defence_find(d, &key);
-	if (r != NULL && r->nconn > 0)
-		r->nconn--;
+	if (r != NULL && r->nconn > 0 && --r->nconn == 0)
+		d->active--;
+}
+
+unsigned defence_client_conns(struct defence *d, const struct defence_net *host)
+{
+	struct defence_net key;
+	struct defence_rec *r;
+
+	defence_client_key(d, host, &key);
+	r = defence_find(d, &key);
+	return r != NULL ? r->nconn : 0;
+}
+
+unsigned defence_active_clients(const struct defence *d)
+{
+	return d->active;
 }
 
 /* ---- windows and bans ------------------------------------------------ */
@@ -450,8 +466,11 @@ static void defence_put_ban(struct defence *d, struct defence_rec *r, int reason
                             int64_t now)
 {
 	long long wall = defence_wall(d, now), len;
-	unsigned i;
 
+	if (r->ban_until != 0 && r->ban_until <= now) {
+		r->ban_until = 0;
+		d->banlen[defence_fam(&r->key)][r->key.bits]--;
+	}
 	/* A ban that ended more than ban_memory ago is forgiven. */
 	if (r->has_ban && r->ban_until == 0 && r->ban_end_wall != 0 &&
 	    r->ban_end_wall + d->c.ban_memory < wall)
@@ -459,6 +478,7 @@ static void defence_put_ban(struct defence *d, struct defence_rec *r, int reason
 	if (r->offences < UINT_MAX)
 		r->offences++;
 	if (seconds < 0) {
+		unsigned i;
 		len = d->c.ban_time;
 		for (i = 1; i < r->offences && len < d->c.ban_time_max; i++)
 			len *= 2;
@@ -488,7 +508,7 @@ long defence_event(struct defence *d, const struct defence_net *host, enum defen
 	unsigned n, thr = k == DEFENCE_AUTH    ? d->c.ban_auth
 	                  : k == DEFENCE_RELAY ? d->c.ban_relay
 	                                       : d->c.ban_errors;
-	char a[DEFENCE_NET_TEXT_MAX], net[DEFENCE_NET_TEXT_MAX];
+	char a[DEFENCE_NET_TEXT_MAX];
 	long delay = 0;
 
 	if (k == DEFENCE_AUTH)
@@ -504,6 +524,7 @@ long defence_event(struct defence *d, const struct defence_net *host, enum defen
 	n = defence_push(d, r, k, now);
 	defence_net_format(host, 1, a, sizeof(a));
 	if (thr > 0 && n >= thr) {
+		char net[DEFENCE_NET_TEXT_MAX];
 		defence_put_ban(d, r, (int)k, -1, now);
 		defence_net_format(&r->key, 0, net, sizeof(net));
 		defence_logf(d,
@@ -709,7 +730,8 @@ static int defence_user_known(const struct defence *d, const struct defence_user
 
 	defence_client_key(d, host, &key);
 	for (i = 0; i < DEFENCE_KNOWN_NETS; i++)
-		if (u->known_at[i] != 0 && now - u->known_at[i] < (int64_t)DEFENCE_KNOWN_TTL * 1000 &&
+		if (u->known_at[i] != 0 &&
+		    now - u->known_at[i] < (int64_t)DEFENCE_KNOWN_TTL * 1000 &&
 		    defence_net_equal(&u->known[i], &key))
 			return 1;
 	return 0;
@@ -736,7 +758,8 @@ enum defence_user_verdict defence_user_check(struct defence *d, const char *user
 	d->st.user_throttled++;
 	defence_net_format(host, 1, a, sizeof(a));
 	defence_log_word(user, &w);
-	defence_logf(d, "action=throttle client=%s reason=account-under-attack failures=%u/%u user=%s",
+	defence_logf(d,
+	             "action=throttle client=%s reason=account-under-attack failures=%u/%u user=%s",
 	             a, n, d->c.user_failures, buf_cstr(&w));
 	buf_free(&w);
 	return DEFENCE_USER_THROTTLE;
@@ -746,12 +769,13 @@ void defence_user_result(struct defence *d, const char *user, const struct defen
                          int ok, int64_t now)
 {
 	struct defence_user *u;
-	struct defence_net key;
-	int i, slot = 0;
+	unsigned before;
 
 	if (d->c.user_failures == 0 || (u = defence_user_get(d, user)) == NULL)
 		return;
 	if (ok) {
+		struct defence_net key;
+		int i, slot = 0;
 		defence_client_key(d, host, &key);
 		for (i = 0; i < DEFENCE_KNOWN_NETS; i++) {
 			if (u->known_at[i] != 0 && defence_net_equal(&u->known[i], &key)) {
@@ -765,16 +789,19 @@ void defence_user_result(struct defence *d, const char *user, const struct defen
 		u->known_at[slot] = now;
 		return;
 	}
+	before = defence_user_count(d, u, now);
 	u->times[u->pos] = now;
 	u->pos = (uint16_t)((u->pos + 1) % d->c.user_failures);
 	if (u->n < d->c.user_failures)
 		u->n++;
-	if (defence_user_count(d, u, now) == d->c.user_failures) {
+	/* Logged when the account crosses the line, not at every failure. */
+	if (before < d->c.user_failures && defence_user_count(d, u, now) >= d->c.user_failures) {
 		struct buf w = BUF_INIT(256);
 		defence_log_word(user, &w);
 		d->st.user_attacks++;
-		defence_logf(d, "action=protect reason=account-under-attack failures=%u/%u window=%ds "
-		                "interval=%ds user=%s",
+		defence_logf(d,
+		             "action=protect reason=account-under-attack failures=%u/%u window=%ds "
+		             "interval=%ds user=%s",
 		             d->c.user_failures, d->c.user_failures, d->c.ban_window,
 		             d->c.user_interval, buf_cstr(&w));
 		buf_free(&w);
@@ -810,7 +837,8 @@ void defence_bans_foreach(struct defence *d, int64_t now, int history,
 			b.until_wall = r->ban_until == DEFENCE_FOREVER ? 0 : r->ban_end_wall;
 			b.offences = r->offences;
 			b.active = active;
-			memcpy(b.reason, defence_reasons[r->reason], strlen(defence_reasons[r->reason]) + 1);
+			memcpy(b.reason, defence_reasons[r->reason],
+			       strlen(defence_reasons[r->reason]) + 1);
 			fn(arg, &b);
 		}
 	}
@@ -870,6 +898,7 @@ void defence_stats_text(struct defence *d, unsigned sessions, int64_t now, struc
 	           sessions, d->st.peak_sessions, d->st.accepted, d->st.refused_banned,
 	           d->st.refused_client, d->st.refused_full, d->st.evicted, d->st.auth_failures,
 	           d->st.relay_attempts, d->st.errors, d->st.delays, d->st.delay_ms, d->st.bans,
-	           d->st.bans_manual, d->st.unbans, active, d->st.user_attacks, d->st.user_throttled,
-	           d->st.pregreet, d->st.slow, d->st.timeouts, d->nrec, d->nuser);
+	           d->st.bans_manual, d->st.unbans, active, d->st.user_attacks,
+	           d->st.user_throttled, d->st.pregreet, d->st.slow, d->st.timeouts, d->nrec,
+	           d->nuser);
 }

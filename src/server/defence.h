@@ -64,6 +64,10 @@ void defence_client_key(const struct defence *d, const struct defence_net *host,
 enum defence_verdict defence_connect(struct defence *d, const struct defence_net *host,
                                      int64_t now);
 void defence_disconnect(struct defence *d, const struct defence_net *host);
+/* Connections counted for host's client now, and how many clients hold
+ * at least one (the server's fair share is max_sessions / that). */
+unsigned defence_client_conns(struct defence *d, const struct defence_net *host);
+unsigned defence_active_clients(const struct defence *d);
 /* 1 if a ban covers host now. */
 int defence_banned(struct defence *d, const struct defence_net *host, int64_t now);
 

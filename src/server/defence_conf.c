@@ -59,18 +59,20 @@ struct defence_conf_int {
 	int is_unsigned;
 };
 
-#define DCI(n, lo, hi, m, field, u) {n, lo, hi, m, offsetof(struct defence_conf, field), u}
+#define DCI(n, lo, hi, m, field, u)                                                                \
+	{                                                                                          \
+		n, lo, hi, m, offsetof(struct defence_conf, field), u                              \
+	}
 static const struct defence_conf_int defence_conf_ints[] = {
     DCI("ban_auth_failures", 0, DEFENCE_THRESHOLD_MAX, "expects a count from 0 (never) to 100",
         ban_auth, 1),
     DCI("ban_relay_attempts", 0, DEFENCE_THRESHOLD_MAX, "expects a count from 0 (never) to 100",
         ban_relay, 1),
-    DCI("ban_protocol_errors", 0, DEFENCE_THRESHOLD_MAX,
-        "expects a count from 0 (never) to 100", ban_errors, 1),
+    DCI("ban_protocol_errors", 0, DEFENCE_THRESHOLD_MAX, "expects a count from 0 (never) to 100",
+        ban_errors, 1),
     DCI("ban_window", 1, 7 * 86400, "expects seconds, from 1 to 604800", ban_window, 0),
     DCI("ban_time", 1, 365 * 86400, "expects seconds, from 1 to 31536000", ban_time, 0),
-    DCI("ban_time_max", 1, 365 * 86400, "expects seconds, from 1 to 31536000", ban_time_max,
-        0),
+    DCI("ban_time_max", 1, 365 * 86400, "expects seconds, from 1 to 31536000", ban_time_max, 0),
     DCI("ban_memory", 0, 365 * 86400, "expects seconds, from 0 to 31536000", ban_memory, 0),
     DCI("ban_ipv4_prefix", 8, 32, "expects a prefix length from 8 to 32", ipv4_prefix, 0),
     DCI("ban_ipv6_prefix", 16, 128, "expects a prefix length from 16 to 128", ipv6_prefix, 0),
@@ -80,10 +82,8 @@ static const struct defence_conf_int defence_conf_ints[] = {
     DCI("max_sessions_per_client", 0, 1000000, "expects a number from 0 (no limit) to 1000000",
         per_client, 1),
     DCI("request_timeout", 1, 86400, "expects seconds, from 1 to 86400", request_timeout, 0),
-    DCI("min_data_rate", 0, 1 << 30, "expects bytes per second (0: no minimum)", min_data_rate,
-        1),
-    DCI("defence_max_clients", 64, 1 << 24, "expects a number from 64 to 16777216",
-        max_clients, 1),
+    DCI("min_data_rate", 0, 1 << 30, "expects bytes per second (0: no minimum)", min_data_rate, 1),
+    DCI("defence_max_clients", 64, 1 << 24, "expects a number from 64 to 16777216", max_clients, 1),
 };
 
 int defence_conf_directive(struct defence_conf *dc, char **w, size_t n, const char **msg)

@@ -17,7 +17,8 @@
 #define DEFENCE_DEFAULT_BAN_AUTH   5
 #define DEFENCE_DEFAULT_BAN_WINDOW 600
 #define DEFENCE_DEFAULT_BAN_TIME   600
-/* fail2ban's [postfix] jail bans "Relay access denied" with the same maxretry. */
+/* fail2ban's [postfix] jail counts RCPT refusals "554 5.7.1" (relay access
+ * denied) with the same maxretry. */
 #define DEFENCE_DEFAULT_BAN_RELAY 5
 /* Postfix smtpd_hard_error_limit (20): a client that used up a whole
  * session's error budget within the window is banned. */
@@ -63,9 +64,8 @@
  * sessions get 10 s (Postfix's stress smtpd_timeout) per request and idle. */
 #define DEFENCE_OVERLOAD_PERCENT 80
 #define DEFENCE_OVERLOAD_TIMEOUT 10
-/* When max_sessions is reached, an unauthenticated session idle at least
- * this long (not in DATA) makes room for the newcomer. */
-#define DEFENCE_EVICT_MIN_AGE_MS 2000
+/* When max_sessions is reached, a newcomer under its fair share takes the
+ * place of the idlest unauthenticated session of the heaviest client. */
 /* pregreet: plain listeners wait this long before the greeting, and a client
  * that talks first is dropped (postscreen_greet_wait is 6 s, 2 s under
  * stress; it also waits for DNSBL answers, which we do not ask). Clients

@@ -81,8 +81,7 @@ static int defence_srv_in_trusted(const struct conf *c, const struct defence_net
 		t.family = (uint8_t)c->trusted[i].family;
 		t.bits = (uint8_t)c->trusted[i].bits;
 		memcpy(t.addr, c->trusted[i].addr, 16);
-		if (defence_net_contains(&t, net) ||
-		    (either_way && defence_net_contains(net, &t)))
+		if (defence_net_contains(&t, net) || (either_way && defence_net_contains(net, &t)))
 			return 1;
 	}
 	for (i = 0; i < c->defence.nexempt; i++)

@@ -36,7 +36,10 @@ static void deliver_one(struct deliver_pass_state *ps, struct spool_envelope *en
 	fd = spool_data_fd(ps->sp, env, &err);
 	if (fd >= 0 && maildir_deliver(r->target, fd, env->qid, &err) == 0) {
 		close(fd);
-		if (spool_record(ps->sp, env, i, 'D', 0, "delivered to maildir", &err) < 0)
+		/* The last open recipient: removing the message records it. */
+		if (dsn_last_open(env, i))
+			r->state = SPOOL_DELIVERED;
+		else if (spool_record(ps->sp, env, i, 'D', 0, "delivered to maildir", &err) < 0)
 			log_msg(LOG_ERR, "%s: journal: %s", env->qid, err.msg);
 		log_msg(LOG_INFO, "%s: to=<%s>, relay=local, status=sent (delivered to maildir)",
 		        env->qid, r->addr);
@@ -47,8 +50,10 @@ static void deliver_one(struct deliver_pass_state *ps, struct spool_envelope *en
 	if (ps->now - env->arrival >= ps->c->relay.lifetime) {
 		struct buf t = BUF_INIT(SPOOL_LINE_MAX);
 		struct cl_err e2;
-		buf_printf(&t, "delivery time expired after %d s (%d attempts); last error: %s",
-		           ps->c->relay.lifetime, r->attempts + 1, err.msg);
+		char life[32];
+		relay_conf_duration_str(ps->c->relay.lifetime, life, sizeof(life));
+		buf_printf(&t, "delivery time expired after %s (%d attempts); last error: %s", life,
+		           r->attempts + 1, err.msg);
 		err_clear(&e2);
 		if (spool_record(ps->sp, env, i, 'F', 0, buf_cstr(&t), &e2) < 0)
 			log_msg(LOG_ERR, "%s: journal: %s", env->qid, e2.msg);
@@ -120,7 +125,7 @@ static int deliver_message(void *arg, const char *qid)
 		}
 	}
 	deliver_bounce(ps, &env);
-	if (spool_all_final(&env)) {
+	if (dsn_settled(&env)) {
 		if (spool_finish(ps->sp, &env, &err) < 0)
 			log_msg(LOG_ERR, "%s: %s", qid, err.msg);
 		else

@@ -40,7 +40,10 @@ int dsn_xtext_decode(const char *in, struct buf *out)
 	for (p = in; *p; p++) {
 		if (*p == '+' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
 			char h[3] = {p[1], p[2], '\0'};
-			if (buf_addc(out, (char)strtol(h, NULL, 16)) < 0)
+			long c = strtol(h, NULL, 16);
+			/* "+0D+0A" would write a line of the client's choosing into
+			 * the report (header injection): a control is refused. */
+			if (c < 0x20 || c == 0x7f || buf_addc(out, (char)c) < 0)
 				return -1;
 			p += 2;
 		} else if (buf_addc(out, *p) < 0) {
@@ -198,7 +201,9 @@ static const char *dsn_param(const char *params, const char *name, struct buf *v
 	const char *p = params;
 	size_t nl = strlen(name);
 
-	while (p && *p) {
+	if (p == NULL)
+		return NULL;
+	while (*p) {
 		size_t w = strcspn(p, " ");
 		if (w > nl && strncasecmp(p, name, nl) == 0 && p[nl] == '=') {
 			buf_add(v, p + nl + 1, w - nl - 1);
@@ -220,8 +225,8 @@ static void dsn_recipient_fields(struct buf *out, const struct dsn_report *r,
 
 	(void)r;
 	buf_adds(out, "\r\n");
-	buf_printf(&v, "%s; %s", utf8 && dsn_has_8bit(rc->addr, strlen(rc->addr)) ? "utf-8" : "rfc822",
-	           rc->addr);
+	buf_printf(&v, "%s; %s",
+	           utf8 && dsn_has_8bit(rc->addr, strlen(rc->addr)) ? "utf-8" : "rfc822", rc->addr);
 	dsn_field(out, "Final-Recipient", buf_cstr(&v));
 	if (strcmp(rc->orcpt, "-") != 0 && strchr(rc->orcpt, ';') != NULL &&
 	    dsn_xtext_decode(strchr(rc->orcpt, ';') + 1, &dec) == 0) {
@@ -286,8 +291,9 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 
 	/* 1: for people. */
 	buf_printf(out, "--%s\r\n", buf_cstr(&boundary));
-	buf_printf(out, "Content-Description: Notification\r\n"
-	                "Content-Type: text/plain; charset=%s\r\n",
+	buf_printf(out,
+	           "Content-Description: Notification\r\n"
+	           "Content-Type: text/plain; charset=%s\r\n",
 	           utf8 ? "utf-8" : "us-ascii");
 	if (utf8)
 		buf_adds(out, "Content-Transfer-Encoding: 8bit\r\n");
@@ -350,6 +356,27 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	return out->len + 64 >= out->max ? -1 : 0;
 }
 
+int dsn_settled(const struct spool_envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpt; i++)
+		if (env->rcpt[i].state != SPOOL_DELIVERED && env->rcpt[i].state != SPOOL_BOUNCED)
+			return 0;
+	return 1;
+}
+
+int dsn_last_open(const struct spool_envelope *env, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < env->nrcpt; k++)
+		if (k != i && env->rcpt[k].state != SPOOL_DELIVERED &&
+		    env->rcpt[k].state != SPOOL_BOUNCED)
+			return 0;
+	return 1;
+}
+
 /* Read the original (at most DSN_RETURN_MAX bytes) into b. */
 static int dsn_read_original(struct spool *sp, const struct spool_envelope *env, struct buf *b,
                              int *complete, struct cl_err *err)
@@ -400,10 +427,11 @@ static int dsn_queue(const struct conf *c, struct spool *sp, struct spool_envelo
 	if (dsn_read_original(sp, env, &orig, &complete, err) < 0)
 		goto out;
 	de.from = strdup("");
-	de.from_params = strdup(dsn_has_8bit(orig.data ? orig.data : "", orig.len)
-	                            ? (strstr(env->from_params, "SMTPUTF8") ? "BODY=8BITMIME SMTPUTF8"
-	                                                                    : "BODY=8BITMIME")
-	                            : (strstr(env->from_params, "SMTPUTF8") ? "SMTPUTF8" : "-"));
+	de.from_params =
+	    strdup(dsn_has_8bit(orig.data ? orig.data : "", orig.len)
+	               ? (strstr(env->from_params, "SMTPUTF8") ? "BODY=8BITMIME SMTPUTF8"
+	                                                       : "BODY=8BITMIME")
+	               : (strstr(env->from_params, "SMTPUTF8") ? "SMTPUTF8" : "-"));
 	de.helo = strdup(c->hostname);
 	if (de.from == NULL || de.from_params == NULL || de.helo == NULL ||
 	    spool_env_add_rcpt(&de, env->from, *ncls, buf_cstr(&target), "-", "-") < 0) {
@@ -467,7 +495,8 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 		if (rc->cls != cls || rc->state != SPOOL_FAILED)
 			continue;
 		if (env->from[0] == '\0')
-			none = "no failure notice: the sender is <> (never a notice about a notice)";
+			none =
+			    "no failure notice: the sender is <> (never a notice about a notice)";
 		else if (!dsn_wants_failure(rc->notify))
 			none = "no failure notice: the recipient asked for none (NOTIFY)";
 		else

@@ -26,15 +26,15 @@
 
 /* What a notice says about the message it reports on. */
 struct dsn_report {
-	const char *hostname;                /* Reporting-MTA, From: MAILER-DAEMON@ */
-	const char *notice_qid;              /* the notice's own queue ID */
-	time_t now;                          /* Date:, Last-Attempt-Date: */
-	const struct spool_envelope *env;    /* the original envelope */
-	const size_t *rcpt;                  /* indexes of the recipients reported */
+	const char *hostname;             /* Reporting-MTA, From: MAILER-DAEMON@ */
+	const char *notice_qid;           /* the notice's own queue ID */
+	time_t now;                       /* Date:, Last-Attempt-Date: */
+	const struct spool_envelope *env; /* the original envelope */
+	const size_t *rcpt;               /* indexes of the recipients reported */
 	size_t nrcpt;
-	const char *orig;                    /* the original message (CRLF) */
+	const char *orig; /* the original message (CRLF) */
 	size_t orig_len;
-	int orig_complete;                   /* orig is the whole message */
+	int orig_complete; /* orig is the whole message */
 };
 
 /* 1 if a recipient with this NOTIFY parameter ("-" when none) wants a
@@ -44,10 +44,19 @@ int dsn_wants_failure(const char *notify);
  * the reply it quotes, 4.4.7 for an expired message, else 5.0.0 (or
  * 4.0.0 for a 4xx reply). out has room for 16 bytes. */
 void dsn_status(const char *text, char *out);
-/* RFC 3461 4: decode xtext ("+2B" is '+'). */
+/* RFC 3461 4: decode xtext ("+2B" is '+'); -1 if it holds a control
+ * character (a CR or LF would inject lines into the report). */
 int dsn_xtext_decode(const char *in, struct buf *out);
 /* Compose the notice (CRLF lines, no Received:) into out. */
 int dsn_compose(const struct dsn_report *r, struct buf *out);
+/* 1 if env may be removed: every recipient final, and no failure still
+ * waiting for its notice (spool_all_final counts those as final; removing
+ * the message then would lose the notice another agent is writing). */
+int dsn_settled(const struct spool_envelope *env);
+/* 1 if recipient i is the last one not final and nothing awaits a notice:
+ * its outcome can be recorded by removing the message instead of a
+ * journal line (one fsync less per message; docs/spool.md). */
+int dsn_last_open(const struct spool_envelope *env, size_t i);
 /* Queue one notice for the recipients of class cls that are SPOOL_FAILED
  * (journalled 'F'), then journal 'B' for each. Recipients for whom no notice
  * is due get 'B' with the reason. Returns 1 if a notice was queued (with

@@ -2,7 +2,10 @@
  * evloop.c - listeners and the poll() loop (evloop.h). Each connection
  * alternates: write what the session queued, then read and feed it. TLS
  * handshakes (implicit, or after the 220 to STARTTLS has been written) are
- * driven without blocking. Signals come in through a self-pipe.
+ * driven without blocking. Signals come in through a self-pipe. The
+ * defence's timers live here too: a held reply (tarpit) is a deadline, not
+ * a sleep; bans are enforced at accept; a request that trickles in
+ * (slowloris) has a deadline; a full server evicts its idlest stranger.
  */
 #include "evloop.h"
 
@@ -18,9 +21,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ctl.h"
+#include "defence_srv.h"
 #include "log.h"
 #include "session.h"
 #include "timeout.h"
+
+/* Connections taken from one listener per wake-up (a flood of refused
+ * clients must not starve the sessions already open). */
+#define EVLOOP_ACCEPT_BATCH 64
 
 struct lsock {
 	int fd;
@@ -39,14 +48,21 @@ struct conn {
 	int implicit;   /* the handshake is the implicit-TLS one */
 	int closing;    /* close once the output is written */
 	int want_write; /* TLS or the socket wants POLLOUT */
-	int64_t idle_deadline, session_deadline, close_deadline;
-	int64_t greet_at; /* greeting still to be sent at this time, or 0 */
+	int counted;    /* defence_connect counted it */
+	int exempt;     /* trusted or ban_exempt (session_exempt) */
+	int64_t session_deadline, close_deadline;
+	int64_t greet_at;     /* greeting still to be sent at this time, or 0 */
+	int64_t last_read;    /* idle time counts from here */
+	int64_t hold_until;   /* tarpit: output and input wait until then, or 0 */
+	int64_t req_deadline; /* the request under way must be done by then, or 0 */
+	int64_t born, last_reply;
+	struct defence_net host;
 };
 
 static struct lsock *evloop_ls;
 static size_t evloop_nls;
 static int evloop_sigpipe[2] = {-1, -1};
-static volatile sig_atomic_t evloop_got_term, evloop_got_hup, evloop_got_chld;
+static volatile sig_atomic_t evloop_got_term, evloop_got_hup, evloop_got_chld, evloop_got_usr1;
 
 static int evloop_bind_one(struct srv *srv, const struct conf_listener *l, const char *host,
                            struct cl_err *err)
@@ -117,6 +133,7 @@ void evloop_close_listeners(void)
 	for (i = 0; i < evloop_nls; i++)
 		close(evloop_ls[i].fd);
 	evloop_nls = 0;
+	ctl_close(0);
 	if (evloop_sigpipe[0] >= 0) {
 		close(evloop_sigpipe[0]);
 		close(evloop_sigpipe[1]);
@@ -135,6 +152,8 @@ static void evloop_on_signal(int sig)
 		evloop_got_hup = 1;
 	else if (sig == SIGCHLD)
 		evloop_got_chld = 1;
+	else if (sig == SIGUSR1)
+		evloop_got_usr1 = 1;
 	if (write(evloop_sigpipe[1], &c, 1) < 0) {
 		/* full: a wake-up is already pending */
 	}
@@ -155,12 +174,15 @@ static int evloop_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
 
 static void evloop_conn_free(struct srv *srv, struct conn *c)
 {
+	if (c->counted && defence_srv() != NULL)
+		defence_disconnect(defence_srv(), &c->host);
 	session_free(c->sess);
 	tls_server_conn_free(c->tls);
 	close(c->fd);
@@ -205,6 +227,35 @@ static int evloop_flush(struct conn *c)
 	return 0;
 }
 
+/* secs, or Postfix's stress value for a stranger while the server is
+ * nearly full (DEFENCE_OVERLOAD_PERCENT of max_sessions). */
+static int64_t evloop_timeout_ms(const struct srv *srv, struct conn *c, int secs)
+{
+	if (!c->exempt && secs > DEFENCE_OVERLOAD_TIMEOUT &&
+	    (uint64_t)srv->nsessions * 100 >=
+	        (uint64_t)srv->conf->max_sessions * DEFENCE_OVERLOAD_PERCENT &&
+	    !smtp_server_authenticated(session_smtp(c->sess)))
+		secs = DEFENCE_OVERLOAD_TIMEOUT;
+	return (int64_t)secs * 1000;
+}
+
+/* Banned while connected: drop whatever is queued and close with 421.
+ * Returns 1 when the connection must simply be closed (its TLS handshake
+ * is not done, so nothing can be said on it). */
+static int evloop_kick(struct conn *c)
+{
+	struct smtp_server *sm = session_smtp(c->sess);
+
+	log_msg(LOG_NOTICE, "defence: action=drop client=%s reason=banned", session_peer(c->sess));
+	buf_reset(smtp_server_output(sm));
+	c->hold_until = 0;
+	if (c->phase == CONN_HANDSHAKE || c->starttls)
+		return 1;
+	evloop_act(c, smtp_server_refuse(sm, "421 4.7.0 Blocked for repeated abuse, try again "
+	                                     "later"));
+	return 0;
+}
+
 static int evloop_handshake(struct srv *srv, struct conn *c, int64_t now)
 {
 	struct cl_err err;
@@ -227,12 +278,15 @@ static int evloop_handshake(struct srv *srv, struct conn *c, int64_t now)
 	}
 	c->phase = CONN_OPEN;
 	c->want_write = 0;
-	c->idle_deadline = now + (int64_t)srv->conf->idle_timeout * 1000;
+	c->last_read = now;
 	session_tls_up(c->sess, c->tls, !c->implicit);
 	if (c->implicit)
 		evloop_act(c, smtp_server_greet(session_smtp(c->sess)));
 	return 1;
 }
+
+static void evloop_pregreet(struct srv *srv, struct conn *c, const char *in, size_t n);
+static void evloop_data_rate(struct srv *srv, struct conn *c, size_t n, int64_t now);
 
 /* Do what can be done for c now. -1: drop the connection. */
 static int evloop_step(struct srv *srv, struct conn *c, int64_t now)
@@ -242,6 +296,13 @@ static int evloop_step(struct srv *srv, struct conn *c, int64_t now)
 	struct cl_err err;
 	int rounds;
 
+	if (c->hold_until > now)
+		return 0;
+	if (c->hold_until != 0) {
+		/* The tarpit is over: our delay was not the client's idleness. */
+		c->hold_until = 0;
+		c->last_read = now;
+	}
 	if (c->phase == CONN_HANDSHAKE) {
 		int r = evloop_handshake(srv, c, now);
 		if (r <= 0)
@@ -279,59 +340,285 @@ static int evloop_step(struct srv *srv, struct conn *c, int64_t now)
 		}
 		if (n <= 0)
 			return -1; /* EOF or error: the transaction (if any) is aborted */
-		c->idle_deadline = now + (int64_t)srv->conf->idle_timeout * 1000;
-		evloop_act(c, smtp_server_feed(sm, in, (size_t)n));
+		c->last_read = now;
+		if (c->greet_at != 0) {
+			evloop_pregreet(srv, c, in, (size_t)n);
+			continue;
+		}
+		{
+			enum smtp_srv_state st = smtp_server_state(sm);
+			size_t before = smtp_server_output(sm)->len;
+			long delay;
+			evloop_act(c, smtp_server_feed(sm, in, (size_t)n));
+			if (st == SMTP_SRV_DATA || st == SMTP_SRV_BDAT)
+				evloop_data_rate(srv, c, (size_t)n, now);
+			if (smtp_server_output(sm)->len != before)
+				c->last_reply = now;
+			if (session_banned(c->sess) && !c->closing) {
+				if (evloop_kick(c))
+					return -1;
+				continue;
+			}
+			delay = session_take_delay(c->sess);
+			if (delay > 0 && !c->closing) {
+				c->hold_until = now + delay;
+				if (c->req_deadline != 0)
+					c->req_deadline += delay;
+				return 0;
+			}
+		}
 	}
 	return 0;
 }
 
-static void evloop_accept(struct srv *srv, struct lsock *ls, struct conn ***conns, size_t *nconn,
-                          int64_t now)
+/* Bytes before our greeting: a client that does not wait for its turn is
+ * a bot (RFC 5321 4.3.1; postscreen's pregreet test). Drop it at once. */
+static void evloop_pregreet(struct srv *srv, struct conn *c, const char *in, size_t n)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = accept4(ls->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC),
-	    one = 1;
+	struct smtp_server *sm = session_smtp(c->sess);
+	struct defence *d = defence_srv();
+
+	(void)srv;
+	smtp_server_feed(sm, in, n); /* only marks it */
+	c->greet_at = 0;
+	evloop_act(c, smtp_server_greet(sm));
+	log_msg(LOG_NOTICE, "defence: action=drop client=%s reason=pregreet",
+	        session_peer(c->sess));
+	if (d != NULL) {
+		defence_stats(d)->pregreet++;
+		if (!c->exempt)
+			defence_event(d, &c->host, DEFENCE_ERROR, timeout_now_ms());
+	}
+}
+
+/* Message data keeps its request alive at min_data_rate (Postfix
+ * smtpd_min_data_rate): each read buys n/rate seconds, never more than
+ * idle_timeout from now. */
+static void evloop_data_rate(struct srv *srv, struct conn *c, size_t n, int64_t now)
+{
+	unsigned rate = srv->conf->defence.min_data_rate;
+	int64_t cap = now + evloop_timeout_ms(srv, c, srv->conf->idle_timeout), t;
+
+	if (c->req_deadline == 0)
+		return;
+	t = rate == 0 ? cap : c->req_deadline + (int64_t)n * 1000 / rate;
+	if (t > cap)
+		t = c->req_deadline > cap ? c->req_deadline : cap;
+	c->req_deadline = t;
+}
+
+/* After each step: a request under way (a line begun, message data, a
+ * handshake, a reply not yet taken) must finish by request_timeout. */
+static void evloop_track(struct srv *srv, struct conn *c, int64_t now)
+{
+	struct smtp_server *sm = session_smtp(c->sess);
+	int pending = c->phase == CONN_HANDSHAKE || c->want_write ||
+	              smtp_server_output(sm)->len > 0 || smtp_server_input_pending(sm);
+
+	if (c->closing || c->greet_at != 0 || c->hold_until > now || !pending) {
+		if (!pending)
+			c->req_deadline = 0;
+		return;
+	}
+	if (c->req_deadline == 0)
+		c->req_deadline =
+		    now + evloop_timeout_ms(srv, c, srv->conf->defence.request_timeout);
+}
+
+/* The first moment something is due for c. */
+static int64_t evloop_due(const struct srv *srv, struct conn *c)
+{
+	int64_t t = c->session_deadline;
+
+	if (c->hold_until != 0)
+		return c->hold_until < t ? c->hold_until : t;
+	if (c->last_read + evloop_timeout_ms(srv, c, srv->conf->idle_timeout) < t)
+		t = c->last_read + evloop_timeout_ms(srv, c, srv->conf->idle_timeout);
+	if (c->req_deadline != 0 && c->req_deadline < t)
+		t = c->req_deadline;
+	if (c->close_deadline != 0 && c->close_deadline < t)
+		t = c->close_deadline;
+	if (c->greet_at != 0 && c->greet_at < t)
+		t = c->greet_at;
+	return t;
+}
+
+/* Refuse a connection we will not serve. One write into the empty socket
+ * buffer cannot block; an implicit-TLS client would not understand it and
+ * only sees the close. */
+static void evloop_refuse_fd(int fd, const struct conf_listener *l, const char *reply)
+{
+	if (l->mode != CONF_TLS && write(fd, reply, strlen(reply)) < 0) {
+		/* closing anyway */
+	}
+	close(fd);
+}
+
+/* The server is full. A newcomer whose client holds less than its fair
+ * share (max_sessions / clients connected) takes the place of the idlest
+ * session of the heaviest client, if that one holds more than the newcomer
+ * will; authenticated, exempt and in-DATA sessions are never taken. So a
+ * slowloris spread over many addresses cannot keep out a client that comes
+ * with one connection, and a heavy client is refused at O(1) cost. mine:
+ * the newcomer's client's connections, itself not included. 1 if a
+ * session was dropped to make room. */
+static int evloop_evict(struct srv *srv, struct conn **conns, size_t *nconn, unsigned mine,
+                        int64_t now)
+{
+	struct defence *d = defence_srv();
+	size_t i, best = (size_t)-1;
+	unsigned best_n = 0, active = d != NULL ? defence_active_clients(d) : 1;
+	int64_t best_t = 0;
+	struct conn *c;
+
+	if (active == 0)
+		active = 1;
+	if (mine >= srv->conf->max_sessions / active)
+		return 0;
+	for (i = 0; i < *nconn; i++) {
+		struct smtp_server *sm;
+		enum smtp_srv_state st;
+		unsigned n;
+		int64_t t;
+		c = conns[i];
+		if (c->exempt || c->closing)
+			continue;
+		sm = session_smtp(c->sess);
+		st = smtp_server_state(sm);
+		if (smtp_server_authenticated(sm) || st == SMTP_SRV_DATA || st == SMTP_SRV_BDAT)
+			continue;
+		n = d != NULL ? defence_client_conns(d, &c->host) : 1;
+		t = c->last_reply > c->born ? c->last_reply : c->born;
+		if (n <= mine + 1)
+			continue;
+		if (best == (size_t)-1 || n > best_n || (n == best_n && t < best_t)) {
+			best = i;
+			best_n = n;
+			best_t = t;
+		}
+	}
+	if (best == (size_t)-1)
+		return 0;
+	c = conns[best];
+	log_msg(LOG_NOTICE,
+	        "defence: action=evict client=%s reason=server-full conns=%u idle_ms=%lld",
+	        session_peer(c->sess), best_n, (long long)(now - best_t));
+	if (d != NULL)
+		defence_stats(d)->evicted++;
+	buf_reset(smtp_server_output(session_smtp(c->sess)));
+	if (c->phase == CONN_OPEN && !c->starttls) {
+		smtp_server_refuse(session_smtp(c->sess),
+		                   "421 4.7.0 Server busy, closing idle session");
+		evloop_flush(c);
+	}
+	evloop_conn_free(srv, c);
+	conns[best] = conns[--*nconn];
+	return 1;
+}
+
+/* The greeting delay of the pregreet test: greeting_delay if set, else 1 s
+ * on plain listeners (port 25: where bots talk first) and none on the
+ * submission ones (their clients wait and authenticate, and every second
+ * would cost each submission). Trusted networks and clients that passed
+ * within a day are greeted at once. */
+static int evloop_greet_delay(struct srv *srv, const struct conf_listener *l,
+                              const struct sockaddr *sa, const struct defence_net *host,
+                              int64_t now)
+{
+	int delay = srv->conf->greeting_delay;
+
+	if (delay < 0)
+		delay = l->mode == CONF_PLAIN ? DEFENCE_DEFAULT_GREET_PLAIN : 0;
+	if (delay == 0 || conf_trusted(srv->conf, sa))
+		return 0;
+	if (defence_srv() != NULL && !defence_greet_wanted(defence_srv(), host, now))
+		return 0;
+	return delay;
+}
+
+static void evloop_admit(struct srv *srv, struct lsock *ls, int fd,
+                         const struct sockaddr_storage *ss, struct conn ***conns, size_t *nconn,
+                         int64_t now)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
+	struct defence *d = defence_srv();
+	struct defence_net host;
+	int one = 1, counted = 0, exempt = defence_srv_exempt(sa), delay;
 	struct conn *c;
 	void *p;
 
-	if (fd < 0)
-		return;
-	if (srv->nsessions >= srv->conf->max_sessions) {
-		static const char busy[] = "421 4.7.0 Too many connections, try again later\r\n";
-		if (write(fd, busy, sizeof(busy) - 1) < 0) {
-			/* nothing more to do */
+	if (defence_net_from_sa(sa, &host) < 0)
+		memset(&host, 0, sizeof(host));
+	if (d != NULL && !exempt) {
+		switch (defence_connect(d, &host, now)) {
+		case DEFENCE_BANNED:
+			/* Closed before the greeting: a third cheaper than
+			 * writing a 421 first (docs/defence.md, measured). */
+			close(fd);
+			return;
+		case DEFENCE_CLIENT_LIMIT:
+			evloop_refuse_fd(fd, ls->l,
+			                 "421 4.7.0 Too many connections from your address\r\n");
+			return;
+		case DEFENCE_OK:
+			counted = 1;
+			break;
 		}
-		close(fd);
-		log_msg(LOG_WARNING, "too many connections (%u): refused one", srv->nsessions);
+	} else if (d != NULL) {
+		defence_stats(d)->accepted++;
+	}
+	if (srv->nsessions >= srv->conf->max_sessions &&
+	    !evloop_evict(srv, *conns, nconn, counted ? defence_client_conns(d, &host) - 1 : 0,
+	                  now)) {
+		static int64_t logged;
+		evloop_refuse_fd(fd, ls->l, "421 4.7.0 Too many connections, try again later\r\n");
+		if (counted)
+			defence_disconnect(d, &host);
+		if (d != NULL)
+			defence_stats(d)->refused_full++;
+		if (now - logged >= 1000) {
+			logged = now;
+			log_msg(LOG_WARNING, "too many connections (%u): refused one",
+			        srv->nsessions);
+		}
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = calloc(1, sizeof(*c));
 	p = realloc(*conns, (*nconn + 1) * sizeof(**conns));
+	if (p != NULL)
+		*conns = p; /* grown (and maybe moved) even if c is not there */
 	if (c == NULL || p == NULL) {
 		free(c);
 		close(fd);
+		if (counted)
+			defence_disconnect(d, &host);
 		return;
 	}
-	*conns = p;
 	c->fd = fd;
 	c->l = ls->l;
+	c->counted = counted;
+	c->exempt = exempt;
+	c->host = host;
 	c->implicit = ls->l->mode == CONF_TLS;
 	c->phase = c->implicit ? CONN_HANDSHAKE : CONN_OPEN;
-	c->sess = session_new(srv, ls->l, (struct sockaddr *)&ss, 0);
+	c->sess = session_new(srv, ls->l, sa, 0);
 	if (c->sess == NULL) {
 		close(fd);
 		free(c);
+		if (counted)
+			defence_disconnect(d, &host);
 		return;
 	}
 	srv->nsessions++;
-	c->idle_deadline = now + (int64_t)srv->conf->idle_timeout * 1000;
+	defence_srv_note_sessions(srv->nsessions);
+	c->born = c->last_read = now;
 	c->session_deadline = now + (int64_t)srv->conf->session_timeout * 1000;
 	log_msg(LOG_INFO, "connect from [%s] on %s:%s", session_peer(c->sess), ls->l->host,
 	        ls->l->port);
-	if (!c->implicit && srv->conf->greeting_delay > 0)
-		c->greet_at = now + (int64_t)srv->conf->greeting_delay * 1000;
+	delay = c->implicit ? 0 : evloop_greet_delay(srv, ls->l, sa, &host, now);
+	if (delay > 0)
+		c->greet_at = now + (int64_t)delay * 1000;
 	else if (!c->implicit)
 		evloop_act(c, smtp_server_greet(session_smtp(c->sess)));
 	(*conns)[(*nconn)++] = c;
@@ -339,7 +626,72 @@ static void evloop_accept(struct srv *srv, struct lsock *ls, struct conn ***conn
 		(*nconn)--;
 		log_msg(LOG_INFO, "disconnect from [%s]", session_peer(c->sess));
 		evloop_conn_free(srv, c);
+		return;
 	}
+	evloop_track(srv, c, now);
+}
+
+static void evloop_accept(struct srv *srv, struct lsock *ls, struct conn ***conns, size_t *nconn,
+                          int64_t now)
+{
+	int k;
+
+	for (k = 0; k < EVLOOP_ACCEPT_BATCH; k++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(ls->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		evloop_admit(srv, ls, fd, &ss, conns, nconn, now);
+	}
+}
+
+/* Timers of one connection: greeting, timeouts, the request deadline,
+ * the lingering close. Returns 1 to drop it. */
+static int evloop_timers(struct srv *srv, struct conn *c, int64_t now)
+{
+	struct smtp_server *sm = session_smtp(c->sess);
+	struct defence *d = defence_srv();
+
+	if (c->greet_at && now >= c->greet_at) {
+		c->greet_at = 0;
+		if (d != NULL)
+			defence_greet_passed(d, &c->host, now);
+		evloop_act(c, smtp_server_greet(sm));
+		if (evloop_step(srv, c, now) < 0)
+			return 1;
+	}
+	if (c->hold_until > now)
+		return 0;
+	if (!c->closing && c->req_deadline != 0 && now >= c->req_deadline) {
+		log_msg(LOG_NOTICE, "defence: action=drop client=%s reason=slow-request state=%s",
+		        session_peer(c->sess), smtp_server_state_name(smtp_server_state(sm)));
+		if (d != NULL)
+			defence_stats(d)->slow++;
+		c->req_deadline = 0;
+		buf_reset(smtp_server_output(sm));
+		evloop_act(c, smtp_server_timeout(sm));
+		if (evloop_step(srv, c, now) < 0)
+			return 1;
+	}
+	if (!c->closing &&
+	    (now >= c->last_read + evloop_timeout_ms(srv, c, srv->conf->idle_timeout) ||
+	     now >= c->session_deadline)) {
+		log_msg(LOG_NOTICE, "timeout after %s from [%s]",
+		        smtp_server_state_name(smtp_server_state(sm)), session_peer(c->sess));
+		if (d != NULL)
+			defence_stats(d)->timeouts++;
+		evloop_act(c, smtp_server_timeout(sm));
+		if (evloop_step(srv, c, now) < 0)
+			return 1;
+	}
+	if (c->closing) {
+		if (c->close_deadline == 0)
+			c->close_deadline = now + EVLOOP_LINGER_MS;
+		else if (now >= c->close_deadline)
+			return 1;
+	}
+	return 0;
 }
 
 int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(struct srv *))
@@ -347,41 +699,47 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 	struct conn **conns = NULL;
 	size_t nconn = 0, i, k;
 	struct pollfd *pfd = NULL;
+	unsigned seen_gen = defence_srv() ? defence_generation(defence_srv()) : 0;
 
 	if (evloop_signals() < 0)
 		return -1;
 	while (!evloop_got_term) {
-		int64_t now = timeout_now_ms(), next = now + 60000;
-		size_t np = 0;
-		int again = 0, r;
-		void *p = realloc(pfd, (1 + evloop_nls + nconn) * sizeof(*pfd));
+		int64_t now = timeout_now_ms(), next = now + 60000, t;
+		size_t np = 0, npconn, nctl;
+		int again = 0, r, kick = 0;
+		struct defence *d = defence_srv();
+		void *p = realloc(pfd, (1 + evloop_nls + nconn + CTL_POLLFDS) * sizeof(*pfd));
 
 		if (p == NULL)
 			abort();
 		pfd = p;
 		pfd[np++] = (struct pollfd){evloop_sigpipe[0], POLLIN, 0};
 		for (i = 0; i < evloop_nls; i++)
-			pfd[np++] = (struct pollfd){
-			    evloop_ls[i].fd,
-			    srv->nsessions < srv->conf->max_sessions + 1 ? POLLIN : 0, 0};
+			pfd[np++] = (struct pollfd){evloop_ls[i].fd, POLLIN, 0};
 		for (i = 0; i < nconn; i++) {
 			struct conn *c = conns[i];
 			short ev = POLLIN;
 			if (c->want_write || smtp_server_output(session_smtp(c->sess))->len > 0)
 				ev |= POLLOUT;
+			/* Held (tarpit): nothing in or out until the timer. */
+			if (c->hold_until > now)
+				ev = 0;
 			pfd[np++] = (struct pollfd){c->fd, ev, 0};
-			if (c->tls != NULL && c->phase == CONN_OPEN &&
+			if (c->tls != NULL && c->phase == CONN_OPEN && ev != 0 &&
 			    tls_server_pending(c->tls) > 0)
 				again = 1;
-			if (c->idle_deadline < next)
-				next = c->idle_deadline;
-			if (c->session_deadline < next)
-				next = c->session_deadline;
-			if (c->close_deadline && c->close_deadline < next)
-				next = c->close_deadline;
-			if (c->greet_at && c->greet_at < next)
-				next = c->greet_at;
+			t = evloop_due(srv, c);
+			if (t < next)
+				next = t;
 		}
+		npconn = nconn;
+		nctl = ctl_pollfds(&pfd[np]);
+		np += nctl;
+		t = defence_srv_tick(now);
+		if (t != 0 && t < next)
+			next = t;
+		if (d != NULL && defence_generation(d) != seen_gen)
+			next = now; /* a new ban: drop its sessions at once */
 		r = poll(pfd, np, again ? 0 : (int)(next > now ? next - now : 0));
 		if (r < 0 && errno != EINTR)
 			break;
@@ -399,33 +757,39 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			evloop_got_chld = 0;
 			on_chld(srv);
 		}
+		if (evloop_got_usr1) {
+			evloop_got_usr1 = 0;
+			defence_srv_log_stats(srv->nsessions, now);
+		}
+		if (d != NULL && defence_generation(d) != seen_gen) {
+			seen_gen = defence_generation(d);
+			kick = 1;
+		}
 		/* Connections first (pfd indexes follow conns), then accepts. */
 		for (i = 0, k = 0; i < nconn; i++) {
 			struct conn *c = conns[i];
 			struct pollfd *pp = &pfd[1 + evloop_nls + i];
 			int drop = 0;
-			if (pp->revents || (c->tls && tls_server_pending(c->tls) > 0))
+			if (kick && !c->exempt && !c->closing &&
+			    !smtp_server_authenticated(session_smtp(c->sess)) &&
+			    defence_banned(d, &c->host, now))
+				drop = evloop_kick(c);
+			if (drop) {
+				/* closed below */
+			} else if (c->hold_until > now) {
+				/* Held: only a hang-up matters. */
+				drop = (pp->revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+			} else if (pp->revents || c->hold_until != 0 ||
+			           (c->tls && tls_server_pending(c->tls) > 0)) {
 				drop = evloop_step(srv, c, now) < 0;
-			if (!drop && c->greet_at && now >= c->greet_at) {
-				c->greet_at = 0;
-				evloop_act(c, smtp_server_greet(session_smtp(c->sess)));
+			} else if (c->closing &&
+			           smtp_server_output(session_smtp(c->sess))->len > 0) {
 				drop = evloop_step(srv, c, now) < 0;
 			}
-			if (!drop && !c->closing &&
-			    (now >= c->idle_deadline || now >= c->session_deadline)) {
-				log_msg(LOG_NOTICE, "timeout after %s from [%s]",
-				        smtp_server_state_name(
-				            smtp_server_state(session_smtp(c->sess))),
-				        session_peer(c->sess));
-				evloop_act(c, smtp_server_timeout(session_smtp(c->sess)));
-				drop = evloop_step(srv, c, now) < 0;
-			}
-			if (!drop && c->closing) {
-				if (c->close_deadline == 0)
-					c->close_deadline = now + EVLOOP_LINGER_MS;
-				else if (now >= c->close_deadline)
-					drop = 1;
-			}
+			if (!drop)
+				drop = evloop_timers(srv, c, now);
+			if (!drop)
+				evloop_track(srv, c, now);
 			if (drop) {
 				log_msg(LOG_INFO, "disconnect from [%s]", session_peer(c->sess));
 				evloop_conn_free(srv, c);
@@ -434,6 +798,7 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			}
 		}
 		nconn = k;
+		ctl_serve(&pfd[1 + evloop_nls + npconn], nctl, srv->nsessions, now);
 		for (i = 0; i < evloop_nls; i++)
 			if (pfd[1 + i].revents & POLLIN)
 				evloop_accept(srv, &evloop_ls[i], &conns, &nconn, now);
@@ -446,6 +811,7 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 	}
 	for (i = 0; i < evloop_nls; i++)
 		close(evloop_ls[i].fd);
+	ctl_close(1);
 	free(conns);
 	free(pfd);
 	return 0;

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl.h"
+#include "defence_srv.h"
 #include "deliver.h"
 #include "evloop.h"
 #include "log.h"
@@ -25,6 +27,8 @@
 #include "queue_cli.h"
 #include "relay.h"
 #include "server.h"
+#include "session.h"
+#include "timeout.h"
 #include "version.h"
 
 static pid_t main_agent_pid = -1;
@@ -60,9 +64,12 @@ static void main_agent_child(pid_t parent)
 
 static void main_usage(void)
 {
-	fprintf(stderr, "usage: clsmtpd [-F] [-e] [-t] [-f config] [-P pidfile]\n"
-	                "       clsmtpd -q|-flush [-f config]\n"
-	                "       clsmtpd passwd [-u usersfile] add|change|remove|list [user]\n");
+	fprintf(stderr,
+	        "usage: clsmtpd [-F] [-e] [-t] [-f config] [-P pidfile]\n"
+	        "       clsmtpd -q|-flush [-f config]\n"
+	        "       clsmtpd [-f config] -ban ADDR[/BITS] [SECONDS] | -unban ADDR | -bans | "
+	        "-stats\n"
+	        "       clsmtpd passwd [-u usersfile] add|change|remove|list [user]\n");
 }
 
 static int main_start_agent(struct srv *srv)
@@ -238,6 +245,9 @@ int main(int argc, char **argv)
 		return passwd_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
 		return passwd_main(argc - 1, argv + 1);
+	/* -ban, -unban, -bans, -stats: ctl.c. */
+	if ((i = ctl_main(argc, argv)) >= 0)
+		return i;
 	/* "-flush" is one word (getopt would read -f lush). */
 	for (i = k = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-flush") == 0)
@@ -305,10 +315,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init("clsmtpd", to_stderr || srv.conf->log_stderr);
-	if (sasl_server_new(&srv.sasl, srv.conf->hostname, users_lookup, &srv.users, &err) < 0 ||
+	/* Lookups go through the defence's per-account limit (session.c). */
+	if (sasl_server_new(&srv.sasl, srv.conf->hostname, session_sasl_lookup, &srv, &err) < 0 ||
 	    spool_open(&srv.spool, srv.conf->spool, &err) < 0 || evloop_listen(&srv, &err) < 0) {
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return err.cls == CL_ECONFIG ? 78 : 71;
+	}
+	/* The ban list and the control socket, as root (docs/defence.md). */
+	if (defence_srv_init(srv.conf, &err) < 0 || ctl_listen(srv.conf->spool, &err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return 71;
 	}
 	if (!foreground) {
 		pid_t pid = fork();
@@ -369,6 +385,7 @@ int main(int argc, char **argv)
 		waitpid(main_agent_pid, NULL, 0);
 	if (pidfile != NULL)
 		unlink(pidfile);
+	defence_srv_shutdown(timeout_now_ms());
 	sasl_server_free(srv.sasl);
 	tls_server_ctx_free(srv.tls);
 	users_free(&srv.users);

@@ -187,13 +187,16 @@ int queue_cli_list(const char *spooldir, FILE *out)
 		queue_cli_time(env.arrival, when, sizeof(when));
 		fprintf(out, "%s  %lld bytes  %s  from <%s>%s%s\n", env.qid,
 		        queue_cli_size(sp, &env), when, env.from,
-		        strcmp(env.auth, "-") ? "  auth " : "", strcmp(env.auth, "-") ? env.auth : "");
+		        strcmp(env.auth, "-") ? "  auth " : "",
+		        strcmp(env.auth, "-") ? env.auth : "");
 		for (k = 0; k < env.nrcpt; k++) {
 			const struct spool_rcpt *r = &env.rcpt[k];
-			fprintf(out, "    <%s>  %s  %s", r->addr, r->cls == SPOOL_LOCAL ? "local" : "relay",
+			fprintf(out, "    <%s>  %s  %s", r->addr,
+			        r->cls == SPOOL_LOCAL ? "local" : "relay",
 			        spool_rstate_name(r->state));
 			if (r->attempts)
-				fprintf(out, ", %d attempt%s", r->attempts, r->attempts > 1 ? "s" : "");
+				fprintf(out, ", %d attempt%s", r->attempts,
+				        r->attempts > 1 ? "s" : "");
 			if (r->state == SPOOL_DEFERRED) {
 				queue_cli_time(r->next_try, when, sizeof(when));
 				fprintf(out, ", next %s", when);
@@ -231,7 +234,8 @@ int queue_cli_main(const char *cfile, int flush)
 		int relay = queue_cli_poke(c->spool, QUEUE_CLI_AGENT_RELAY, QUEUE_CLI_FLUSH) == 0;
 		int local = queue_cli_poke(c->spool, QUEUE_CLI_AGENT_LOCAL, QUEUE_CLI_FLUSH) == 0;
 		if (relay || local) {
-			printf("clsmtpd: flush: the %s%s%s agent%s will retry every deferred recipient "
+			printf("clsmtpd: flush: the %s%s%s agent%s will retry every deferred "
+			       "recipient "
 			       "now\n",
 			       relay ? "relay" : "", relay && local ? " and the " : "",
 			       local ? "local delivery" : "", relay && local ? "s" : "");

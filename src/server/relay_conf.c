@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -103,6 +104,18 @@ long long relay_conf_duration(const char *s)
 		}
 	}
 	return v * mult;
+}
+
+void relay_conf_duration_str(int s, char *out, size_t n)
+{
+	if (s % 86400 == 0)
+		snprintf(out, n, "%dd", s / 86400);
+	else if (s % 3600 == 0)
+		snprintf(out, n, "%dh", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(out, n, "%dm", s / 60);
+	else
+		snprintf(out, n, "%ds", s);
 }
 
 /* "host", "host:port", "[v6]" or "[v6]:port". */
@@ -369,7 +382,8 @@ static int relay_conf_eval(struct relay_conf *rc, struct cl_err *err)
 	struct timespec t0, t1;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return err_set(err, CL_ECONFIG, "smarthost_passwordeval: pipe: %s", strerror(errno));
+		return err_set(err, CL_ECONFIG, "smarthost_passwordeval: pipe: %s",
+		               strerror(errno));
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -394,8 +408,8 @@ static int relay_conf_eval(struct relay_conf *rc, struct cl_err *err)
 		long left;
 		ssize_t n;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = RELAY_EVAL_TIMEOUT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 +
-		                                (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		left = RELAY_EVAL_TIMEOUT_MS -
+		       ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
 			kill(pid, SIGKILL);
 			r = err_set(err, CL_ECONFIG, "smarthost_passwordeval: no answer in %d s",

@@ -23,7 +23,7 @@
 #define RELAY_DEFAULT_LIFETIME (5 * 86400)
 /* The submission port (RFC 6409) unless the smarthost line names one. */
 #define RELAY_DEFAULT_SMARTHOST_PORT "587"
-#define RELAY_DEFAULT_MX_PORT "25"
+#define RELAY_DEFAULT_MX_PORT        "25"
 /* A password file or a passwordeval answer longer than this is refused. */
 #define RELAY_SECRET_MAX 1024
 
@@ -68,6 +68,8 @@ const char *relay_conf_check(const struct relay_conf *rc, int *line);
 int relay_conf_load_secret(struct relay_conf *rc, struct cl_err *err);
 /* "300", "90s", "5m", "4h", "5d" -> seconds; -1 if malformed. */
 long long relay_conf_duration(const char *s);
+/* seconds -> "5d", "4h", "5m", "90s" (the largest unit that divides it). */
+void relay_conf_duration_str(int s, char *out, size_t n);
 /* The route for domain (any case), or NULL. */
 const struct relay_route *relay_conf_route(const struct relay_conf *rc, const char *domain);
 

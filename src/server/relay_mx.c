@@ -16,6 +16,8 @@
 /* One try of 5 s, twice: the relay agent will simply come back later. */
 #define RELAY_MX_RETRANS_S 5
 #define RELAY_MX_TRIES     2
+/* Records looked at in one answer (a real MX set has a handful). */
+#define RELAY_MX_PARSE_MAX 32
 
 static unsigned relay_mx_get16(const unsigned char *p)
 {
@@ -35,6 +37,8 @@ int relay_mx_parse(const unsigned char *msg, size_t len, struct relay_mx *out, s
                    size_t *n)
 {
 	const unsigned char *p = msg + NS_HFIXEDSZ, *end = msg + len;
+	struct relay_mx all[RELAY_MX_PARSE_MAX];
+	size_t nall = 0;
 	unsigned qd, an, i;
 	int null_mx = 0, k;
 
@@ -65,14 +69,17 @@ int relay_mx_parse(const unsigned char *msg, size_t len, struct relay_mx *out, s
 			m.pref = (int)relay_mx_get16(p);
 			if (m.host[0] == '\0' || strcmp(m.host, ".") == 0)
 				null_mx = 1;
-			else if (*n < max)
-				out[(*n)++] = m;
+			else if (nall < RELAY_MX_PARSE_MAX)
+				all[nall++] = m;
 		}
 		p += rdlen;
 	}
-	if (null_mx && *n == 0)
+	if (null_mx && nall == 0)
 		return 1;
-	qsort(out, *n, sizeof(*out), relay_mx_cmp);
+	/* The best max of them, not the first max. */
+	qsort(all, nall, sizeof(*all), relay_mx_cmp);
+	*n = nall < max ? nall : max;
+	memcpy(out, all, *n * sizeof(*out));
 	return 0;
 }
 
@@ -96,7 +103,10 @@ int relay_mx_lookup(const char *domain, struct relay_mx *out, size_t max, size_t
 		return err_set(err, CL_ENOHOST, "DNS: the domain %s does not exist", domain);
 	if (len < 0 && herr != NO_DATA)
 		return err_set(err, CL_ETEMP, "DNS: no answer for the MX of %s", domain);
-	r = len < 0 ? 0 : relay_mx_parse(ans, (size_t)(len > (int)sizeof(ans) ? sizeof(ans) : (size_t)len), out, max, n);
+	r = len < 0
+	        ? 0
+	        : relay_mx_parse(ans, (size_t)(len > (int)sizeof(ans) ? sizeof(ans) : (size_t)len),
+	                         out, max, n);
 	if (r < 0)
 		return err_set(err, CL_ETEMP, "DNS: malformed answer for the MX of %s", domain);
 	if (r == 1)

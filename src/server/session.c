@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "defence_srv.h"
@@ -32,6 +33,8 @@ struct session {
 	 * earned it (a reply delay, a ban), the account AUTH looked up. */
 	struct defence_net host;
 	int exempt, banned, throttled;
+	int unusable; /* the mechanism cannot check this account's password */
+	char mech[32];
 	long delay_ms;
 	unsigned errors;
 	char tried_user[USERS_NAME_MAX + 1];
@@ -280,6 +283,10 @@ static enum smtp_auth_result session_auth(void *arg, const char *mech, const cha
 	if (mech != NULL) {
 		s->tried_user[0] = '\0';
 		s->throttled = 0;
+		s->unusable = 0;
+		s->mech[0] = '\0';
+		if (strlen(mech) < sizeof(s->mech))
+			memcpy(s->mech, mech, strlen(mech) + 1);
 	}
 	/* One checked attempt per delay: AUTHs pipelined behind a failure
 	 * (or after a ban) are refused without looking at the password, so a
@@ -297,8 +304,8 @@ static enum smtp_auth_result session_auth(void *arg, const char *mech, const cha
 		/* The account is under attack: not checked, try again later. */
 		sasl_server_exch_free(s->ex);
 		s->ex = NULL;
-		log_msg(LOG_WARNING, "[%s]: SASL authentication refused for now: account under attack",
-		        s->peer);
+		log_msg(LOG_WARNING,
+		        "[%s]: SASL authentication refused for now: account under attack", s->peer);
 		session_offence(s, DEFENCE_AUTH);
 		r = SMTP_AUTH_TEMPFAIL;
 	} else if (r == SMTP_AUTH_OK) {
@@ -308,7 +315,14 @@ static enum smtp_auth_result session_auth(void *arg, const char *mech, const cha
 		log_msg(LOG_INFO, "[%s]: sasl_username=%s authenticated", s->peer,
 		        buf_cstr(&s->authuser));
 		if (d != NULL && !s->exempt)
-			defence_user_result(d, buf_cstr(&s->authuser), &s->host, 1, timeout_now_ms());
+			defence_user_result(d, buf_cstr(&s->authuser), &s->host, 1,
+			                    timeout_now_ms());
+	} else if (r == SMTP_AUTH_FAIL && s->unusable) {
+		/* Clients that try CRAM-MD5 first (Python's smtplib) on an
+		 * account kept as SCRAM keys only: no password was guessed. */
+		s->ex = NULL;
+		log_msg(LOG_NOTICE, "[%s]: SASL %s cannot check this account (no plaintext kept)",
+		        s->peer, s->mech);
 	} else if (r == SMTP_AUTH_FAIL) {
 		s->ex = NULL;
 		log_msg(LOG_WARNING, "[%s]: SASL authentication failed", s->peer);
@@ -327,6 +341,9 @@ int session_sasl_lookup(void *arg, const char *user, struct sasl_server_cred *cr
 	struct defence *d = defence_srv();
 	int r = users_lookup(&srv->users, user, cred);
 
+	if (s != NULL && r == 0 && cred->plain == NULL &&
+	    (strcasecmp(s->mech, "CRAM-MD5") == 0 || strcasecmp(s->mech, "DIGEST-MD5") == 0))
+		s->unusable = 1;
 	if (s == NULL || r < 0 || d == NULL || s->exempt)
 		return r;
 	/* Only existing accounts are protected (and tracked). */

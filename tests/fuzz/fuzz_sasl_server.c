@@ -118,6 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		first = 0;
 		FUZZ_ASSERT(fuzz_is_b64(out.data ? out.data : "", out.len), "a challenge is base64");
 		fuzz_trace("S", &out);
+		if (fuzz_sasl_trace)
+			fprintf(stderr, "* result %d %s\n", (int)r, buf_cstr(&authid));
 		if (r == SMTP_AUTH_OK)
 			FUZZ_ASSERT(strcmp(buf_cstr(&authid), FUZZ_USER) == 0,
 			            "only the existing account logs in");

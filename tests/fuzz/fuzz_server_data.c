@@ -4,7 +4,8 @@
  * The reader is checked against a reference model written the obvious way:
  * DATA ends at the first <CRLF>.<CRLF> (the message starts after a CRLF)
  * and nowhere else; the message is the bytes before it, unstuffed; a bare CR
- * or LF is flagged (or normalised, never starting a line); and the result
+ * or LF is flagged (or normalised, never starting a line), and so is a NUL
+ * (a relay that drops NULs would see "\r\n\0.\r\n" as an end); and the result
  * does not depend on how the bytes were cut into reads.
  * Input: one flag byte (dots, normalise, chunking, buffer size), then data.
  */
@@ -160,6 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(!(whole.r.flags & SMTP_DR_BARE_EOL), "no bare CR or LF, no refusal");
 		fuzz_data_ref_unstuff(in, content, dots, &ref);
 		FUZZ_ASSERT(whole.r.size == (long long)ref.len, "size is the unstuffed size");
+		FUZZ_ASSERT(((whole.r.flags & SMTP_DR_NUL) != 0) == (memchr(in, '\0', content) != NULL),
+		            "a NUL byte is always found (RFC 2045 2.8)");
 		FUZZ_ASSERT(((whole.r.flags & SMTP_DR_LONG_LINE) != 0) ==
 		                (fuzz_data_ref_longest(in, content, dots) > line_max),
 		            "a long line is found exactly");

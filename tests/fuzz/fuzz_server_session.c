@@ -96,6 +96,8 @@ static int fuzz_srv_end(void *arg, enum smtp_data_end how, struct buf *reply)
 		FUZZ_ASSERT(st->in_tx && st->rcpts > 0, "commit only with recipients");
 		FUZZ_ASSERT(!fuzz_has_bare_eol(st->msg.data, st->msg.len),
 		            "a committed message has CRLF line ends only");
+		FUZZ_ASSERT(st->msg.len == 0 || memchr(st->msg.data, '\0', st->msg.len) == NULL,
+		            "a committed message has no NUL byte");
 		fuzz_srv_relay_check(&st->msg);
 		st->committed++;
 		buf_set(reply, "250 2.0.0 Ok: queued as FUZZ");

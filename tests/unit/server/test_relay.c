@@ -1,0 +1,390 @@
+/* test_relay.c - the relay agent's pure parts: the retry schedule, the
+ * relay directives of clsmtpd.conf and their checks, durations, the
+ * smarthost password (file permissions, passwordeval), and the MX answer
+ * parser on crafted DNS packets (no network). */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "relay.h"
+#include "relay_conf.h"
+#include "relay_mx.h"
+#include "server.h"
+
+/* main.c (not linked into server unit tests) defines it for session.c;
+ * weak, so that a real one linked in later wins. */
+__attribute__((weak)) void srv_wake_agent(struct srv *s);
+__attribute__((weak)) void srv_wake_agent(struct srv *s)
+{
+	(void)s;
+}
+
+static const char *directive(struct relay_conf *rc, const char *line, int *known)
+{
+	static char buf[512];
+	char *w[16], *save, *t;
+	size_t n = 0;
+	const char *msg = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (t = strtok_r(buf, " ", &save); t && n < 16; t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	*known = relay_conf_directive(rc, w, n, 7, &msg);
+	return msg;
+}
+
+TEST(test_backoff_doubles_from_retry_min_up_to_retry_max)
+{
+	struct relay_conf rc;
+
+	relay_conf_init(&rc);
+	CHECK_INT(relay_backoff(&rc, 1), 300);
+	CHECK_INT(relay_backoff(&rc, 2), 600);
+	CHECK_INT(relay_backoff(&rc, 3), 1200);
+	CHECK_INT(relay_backoff(&rc, 6), 9600);
+	CHECK_INT(relay_backoff(&rc, 7), 14400);
+	CHECK_INT(relay_backoff(&rc, 1000000), 14400);
+	rc.retry_min = 1;
+	rc.retry_max = 30 * 86400;
+	CHECK_INT(relay_backoff(&rc, 200), 30 * 86400); /* no overflow */
+	relay_conf_free(&rc);
+}
+
+TEST(test_duration_accepts_units_and_refuses_the_rest)
+{
+	char s[32];
+
+	CHECK_INT(relay_conf_duration("300"), 300);
+	CHECK_INT(relay_conf_duration("90s"), 90);
+	CHECK_INT(relay_conf_duration("5m"), 300);
+	CHECK_INT(relay_conf_duration("4h"), 14400);
+	CHECK_INT(relay_conf_duration("5d"), 432000);
+	CHECK_INT(relay_conf_duration("5w"), -1);
+	CHECK_INT(relay_conf_duration("5dd"), -1);
+	CHECK_INT(relay_conf_duration("-1"), -1);
+	CHECK_INT(relay_conf_duration("d"), -1);
+	CHECK_INT(relay_conf_duration(""), -1);
+	CHECK_INT(relay_conf_duration("99999999999999999999"), -1);
+	relay_conf_duration_str(432000, s, sizeof(s));
+	CHECK_STR(s, "5d");
+	relay_conf_duration_str(90, s, sizeof(s));
+	CHECK_STR(s, "90s");
+	relay_conf_duration_str(7200, s, sizeof(s));
+	CHECK_STR(s, "2h");
+}
+
+TEST(test_defaults_are_the_documented_ones)
+{
+	struct relay_conf rc;
+
+	relay_conf_init(&rc);
+	CHECK_INT(rc.mode, RELAY_MODE_SMARTHOST);
+	CHECK_INT(rc.certcheck, 1);
+	CHECK_INT(rc.retry_min, 300);
+	CHECK_INT(rc.retry_max, 4 * 3600);
+	CHECK_INT(rc.lifetime, 5 * 86400);
+	CHECK_INT(rc.mx_tls, RELAY_MX_TLS_MAY);
+	CHECK(rc.host == NULL);
+	relay_conf_free(&rc);
+}
+
+TEST(test_smarthost_directive_parses_host_and_port)
+{
+	struct relay_conf rc;
+	int known;
+
+	relay_conf_init(&rc);
+	CHECK(directive(&rc, "smarthost smtp.isp.example", &known) == NULL && known);
+	CHECK_STR(rc.host, "smtp.isp.example");
+	CHECK_STR(rc.port, "587");
+	CHECK(directive(&rc, "smarthost smtp.isp.example:465", &known) == NULL);
+	CHECK_STR(rc.port, "465");
+	CHECK(directive(&rc, "smarthost [::1]:2525", &known) == NULL);
+	CHECK_STR(rc.host, "::1");
+	CHECK_STR(rc.port, "2525");
+	CHECK(directive(&rc, "smarthost ::1", &known) != NULL);
+	CHECK(directive(&rc, "smarthost host:0", &known) != NULL);
+	CHECK(directive(&rc, "smarthost host:99999", &known) != NULL);
+	CHECK(directive(&rc, "smarthost []:25", &known) != NULL);
+	CHECK(directive(&rc, "smarthost a b", &known) != NULL);
+	relay_conf_free(&rc);
+}
+
+TEST(test_relay_directives_check_their_values)
+{
+	struct relay_conf rc;
+	int known;
+
+	relay_conf_init(&rc);
+	CHECK(directive(&rc, "relay_mode mx", &known) == NULL && rc.mode == RELAY_MODE_MX);
+	CHECK(directive(&rc, "relay_mode direct", &known) != NULL && known);
+	CHECK(directive(&rc, "smarthost_tls smtps", &known) == NULL && rc.tls == RELAY_TLS_SMTPS);
+	CHECK(directive(&rc, "smarthost_tls ssl", &known) != NULL);
+	CHECK(directive(&rc, "smarthost_certcheck no", &known) == NULL && rc.certcheck == 0);
+	CHECK(directive(&rc, "smarthost_certcheck off", &known) != NULL);
+	CHECK(directive(&rc, "smarthost_password_file relative/path", &known) != NULL);
+	CHECK(directive(&rc, "smarthost_fingerprint AB:CD:zz", &known) != NULL);
+	CHECK(directive(&rc, "retry_min 0", &known) != NULL);
+	CHECK(directive(&rc, "retry_max 31d", &known) != NULL);
+	CHECK(directive(&rc, "queue_lifetime 5d", &known) == NULL && rc.lifetime == 432000);
+	CHECK(directive(&rc, "queue_lifetime 61d", &known) != NULL);
+	CHECK(directive(&rc, "route example.test 127.0.0.1:2525", &known) == NULL);
+	CHECK(relay_conf_route(&rc, "EXAMPLE.test") != NULL);
+	CHECK_STR(relay_conf_route(&rc, "example.test")->port, "2525");
+	CHECK(relay_conf_route(&rc, "other.test") == NULL);
+	CHECK(directive(&rc, "route user@example.test host", &known) != NULL);
+	CHECK(directive(&rc, "smarthost_passwordeval pass show isp smtp", &known) == NULL);
+	CHECK_STR(rc.passwordeval, "pass show isp smtp");
+	CHECK(directive(&rc, "listen 127.0.0.1:25 plain", &known) == NULL && known == 0);
+	relay_conf_free(&rc);
+}
+
+TEST(test_check_wants_a_password_source_with_a_user)
+{
+	struct relay_conf rc;
+	int known, line;
+
+	relay_conf_init(&rc);
+	directive(&rc, "smarthost smtp.isp.example:465", &known);
+	directive(&rc, "smarthost_user taro", &known);
+	CHECK(relay_conf_check(&rc, &line) != NULL);
+	CHECK_INT(line, 7);
+	directive(&rc, "smarthost_password_file /etc/clsmtpd/isp.secret", &known);
+	CHECK(relay_conf_check(&rc, &line) == NULL);
+	directive(&rc, "smarthost_passwordeval cat /x", &known);
+	CHECK(relay_conf_check(&rc, &line) != NULL); /* both */
+	relay_conf_free(&rc);
+	relay_conf_init(&rc);
+	directive(&rc, "retry_min 1h", &known);
+	directive(&rc, "retry_max 10m", &known);
+	CHECK(relay_conf_check(&rc, &line) != NULL);
+	relay_conf_free(&rc);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0) {
+			/* the check below fails */
+		}
+		close(fd);
+	}
+	chmod(path, mode);
+}
+
+TEST(test_password_file_must_be_private_and_gives_its_first_line)
+{
+	struct relay_conf rc;
+	struct cl_err err;
+	char path[] = "/tmp/test_relay_pw.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd >= 0)
+		close(fd);
+	relay_conf_init(&rc);
+	rc.password_file = strdup(path);
+	write_file(path, "s3cret\r\nsecond line\n", 0644);
+	CHECK(relay_conf_load_secret(&rc, &err) < 0);
+	CHECK(strstr(err.msg, "chmod 600") != NULL);
+	write_file(path, "s3cret\r\nsecond line\n", 0600);
+	CHECK(relay_conf_load_secret(&rc, &err) == 0);
+	CHECK_STR(buf_cstr(&rc.password), "s3cret");
+	write_file(path, "\n", 0600);
+	CHECK(relay_conf_load_secret(&rc, &err) < 0);
+	unlink(path);
+	relay_conf_free(&rc);
+}
+
+TEST(test_passwordeval_takes_the_first_line_and_reports_failure)
+{
+	struct relay_conf rc;
+	struct cl_err err;
+
+	relay_conf_init(&rc);
+	rc.passwordeval = strdup("printf 'from-a-command\\nrest\\n'");
+	CHECK(relay_conf_load_secret(&rc, &err) == 0);
+	CHECK_STR(buf_cstr(&rc.password), "from-a-command");
+	free(rc.passwordeval);
+	rc.passwordeval = strdup("echo oops; exit 3");
+	CHECK(relay_conf_load_secret(&rc, &err) < 0);
+	CHECK(strstr(err.msg, "exit status 3") != NULL);
+	CHECK_INT(rc.password.len, 0);
+	relay_conf_free(&rc);
+}
+
+/* A DNS answer: header, the question, then the MX records given. */
+struct pkt {
+	unsigned char b[512];
+	size_t n;
+};
+
+static void put16(struct pkt *p, unsigned v)
+{
+	p->b[p->n++] = (unsigned char)(v >> 8);
+	p->b[p->n++] = (unsigned char)v;
+}
+
+static void put_name(struct pkt *p, const char *name)
+{
+	while (*name) {
+		size_t l = strcspn(name, ".");
+		p->b[p->n++] = (unsigned char)l;
+		memcpy(p->b + p->n, name, l);
+		p->n += l;
+		name += l + (name[l] == '.');
+	}
+	p->b[p->n++] = 0;
+}
+
+static void dns_answer(struct pkt *p, unsigned nanswers)
+{
+	memset(p, 0, sizeof(*p));
+	put16(p, 0x1234);
+	put16(p, 0x8180);
+	put16(p, 1);
+	put16(p, nanswers);
+	put16(p, 0);
+	put16(p, 0);
+	put_name(p, "example.test");
+	put16(p, 15);
+	put16(p, 1);
+}
+
+static void dns_mx(struct pkt *p, unsigned pref, const char *host)
+{
+	size_t rdlen_at;
+
+	put16(p, 0xc00c); /* the question's name */
+	put16(p, 15);
+	put16(p, 1);
+	put16(p, 0);
+	put16(p, 300);
+	rdlen_at = p->n;
+	put16(p, 0);
+	put16(p, pref);
+	put_name(p, host);
+	p->b[rdlen_at] = (unsigned char)((p->n - rdlen_at - 2) >> 8);
+	p->b[rdlen_at + 1] = (unsigned char)(p->n - rdlen_at - 2);
+}
+
+TEST(test_mx_parse_sorts_by_preference)
+{
+	struct pkt p;
+	struct relay_mx mx[RELAY_MX_MAX];
+	size_t n;
+
+	dns_answer(&p, 3);
+	dns_mx(&p, 20, "b.example.test");
+	dns_mx(&p, 10, "a.example.test");
+	dns_mx(&p, 20, "aa.example.test");
+	CHECK_INT(relay_mx_parse(p.b, p.n, mx, RELAY_MX_MAX, &n), 0);
+	CHECK_INT(n, 3);
+	CHECK_STR(mx[0].host, "a.example.test");
+	CHECK_INT(mx[0].pref, 10);
+	CHECK_STR(mx[1].host, "aa.example.test");
+	CHECK_STR(mx[2].host, "b.example.test");
+}
+
+TEST(test_mx_parse_recognises_null_mx_and_bad_packets)
+{
+	struct pkt p;
+	struct relay_mx mx[RELAY_MX_MAX];
+	size_t n;
+
+	dns_answer(&p, 1);
+	dns_mx(&p, 0, "");
+	CHECK_INT(relay_mx_parse(p.b, p.n, mx, RELAY_MX_MAX, &n), 1);
+	dns_answer(&p, 1);
+	dns_mx(&p, 10, "mx.example.test");
+	CHECK_INT(relay_mx_parse(p.b, p.n - 5, mx, RELAY_MX_MAX, &n), -1);
+	CHECK_INT(relay_mx_parse(p.b, 5, mx, RELAY_MX_MAX, &n), -1);
+	dns_answer(&p, 0);
+	CHECK_INT(relay_mx_parse(p.b, p.n, mx, RELAY_MX_MAX, &n), 0);
+	CHECK_INT(n, 0);
+}
+
+TEST(test_mx_parse_keeps_the_best_max_hosts)
+{
+	struct pkt p;
+	struct relay_mx mx[2];
+	size_t n;
+
+	dns_answer(&p, 3);
+	dns_mx(&p, 30, "c.example.test");
+	dns_mx(&p, 10, "a.example.test");
+	dns_mx(&p, 20, "b.example.test");
+	CHECK_INT(relay_mx_parse(p.b, p.n, mx, 2, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_STR(mx[0].host, "a.example.test");
+	CHECK_STR(mx[1].host, "b.example.test");
+}
+
+struct scan_count {
+	struct spool *sp;
+	int outer, inner;
+};
+
+static int scan_inner(void *arg, const char *qid)
+{
+	struct scan_count *c = arg;
+	(void)qid;
+	c->inner++;
+	return 0;
+}
+
+static int scan_outer(void *arg, const char *qid)
+{
+	struct scan_count *c = arg;
+	struct cl_err err;
+	(void)qid;
+	/* The other agent scans meanwhile (here: with the same handle). */
+	if (c->outer++ == 0)
+		spool_scan(c->sp, scan_inner, c, &err);
+	return 0;
+}
+
+TEST(test_two_agents_scanning_at_once_see_every_message)
+{
+	char dir[] = "/tmp/test_relay_spool.XXXXXX", path[256], cmd[128];
+	struct spool *sp;
+	struct cl_err err;
+	struct scan_count c = {NULL, 0, 0};
+	int i, n = 1500; /* more than one getdents buffer of names */
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(spool_open(&sp, dir, &err) == 0);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/msg/6B0449B1D4E59%07X", dir, (unsigned)i);
+		close(open(path, O_CREAT | O_WRONLY, 0600));
+	}
+	c.sp = sp;
+	spool_scan(sp, scan_outer, &c, &err);
+	CHECK_INT(c.outer, n);
+	CHECK_INT(c.inner, n);
+	spool_close(sp);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
+int main(void)
+{
+	RUN(test_backoff_doubles_from_retry_min_up_to_retry_max);
+	RUN(test_duration_accepts_units_and_refuses_the_rest);
+	RUN(test_defaults_are_the_documented_ones);
+	RUN(test_smarthost_directive_parses_host_and_port);
+	RUN(test_relay_directives_check_their_values);
+	RUN(test_check_wants_a_password_source_with_a_user);
+	RUN(test_password_file_must_be_private_and_gives_its_first_line);
+	RUN(test_passwordeval_takes_the_first_line_and_reports_failure);
+	RUN(test_mx_parse_sorts_by_preference);
+	RUN(test_mx_parse_recognises_null_mx_and_bad_packets);
+	RUN(test_mx_parse_keeps_the_best_max_hosts);
+	RUN(test_two_agents_scanning_at_once_see_every_message);
+	CHECK_DONE();
+}
