@@ -98,7 +98,7 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[in
 
 clsmtpd_start 200
 results=$work/results
-: >"$results"
+echo "load_start $(cut -d' ' -f1-3 /proc/loadavg)" >"$results"
 for spec in "1024 1 300" "1024 20 2000" "102400 1 100" "102400 20 400"; do
 	read -r size sess count <<<"$spec"
 	pf=""
@@ -271,6 +271,8 @@ hp=$($PYTHON "$work/probe.py" hold "$POSTFIX_SMTP_PORT" "$PF_PID" "$CONNS")
 hc=$($PYTHON "$work/probe.py" hold "$CL_PORT" "$(cat "$cl/pid")" "$CONNS")
 echo "held_raised $CONNS $hp $hc" | tee -a "$results"
 
+echo "load_end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$results"
+
 # ---- the report -------------------------------------------------------------
 pf_version=$(postconf -c "$POSTFIX_CONFIG" -h mail_version 2>/dev/null || echo "?")
 cl_version=$("$CLSMTPD" -V 2>/dev/null | awk '{ print $2 }')
@@ -278,11 +280,13 @@ cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)
 $PYTHON - "$results" "$RUNS" "$pf_version" "$cl_version" "$(nproc)" "$cpu" "${BENCH_DOC:-yes}" <<'PY'
 import datetime, re, sys
 res, runs, pfv, clv, ncpu, cpu, doc = sys.argv[1:8]
-rows, lat, held, commit = [], None, {}, None
+rows, lat, held, commit, load = [], None, {}, None, {}
 for line in open(res):
     f = line.split("|")[0].split()
     if f[0] == "rate":
         rows.append((int(f[1]), int(f[2]), int(f[3]), float(f[4]), float(f[5])))
+    elif f[0].startswith("load_"):
+        load[f[0]] = " ".join(f[1:])
     elif f[0] == "commit":
         commit = (float(f[1]), float(f[2]))
     elif f[0] == "latency":
@@ -302,7 +306,11 @@ out.append("mail for `example.test` and deliver it into a Maildir while the load
 out.append("Postfix fsyncs each queue file before its 250; clsmtpd fsyncs the file **and the spool")
 out.append("directory** before its 250 (docs/spool.md), so clsmtpd does one more fsync per message.")
 out.append("Load: Postfix's `smtp-source` (one connection per message, no pipelining), the median of")
-out.append("%s runs; each run waits until the server has delivered everything before the next." % runs)
+out.append("%s runs; each run waits until the server has delivered everything before the next."
+           % runs)
+if load:
+    out.append("Load average of the machine (1, 5, 15 min) at the start: %s; at the end: %s."
+               % (load.get("load_start", "?"), load.get("load_end", "?")))
 out.append("")
 out.append("| figure | Postfix | clsmtpd | clsmtpd / Postfix |")
 out.append("|---|---|---|---|")

@@ -14,6 +14,7 @@ PACKAGES="
  iproute2 procps tzdata time
  s-nail git git-email libmailtools-perl php-cli
  nftables dnsmasq-base
+ testssl.sh cppcheck clang-tidy
  media-types libgmime-3.0-dev
 "
 

@@ -14,6 +14,7 @@ case $BUILD in
 *) build_abs=$PWD/$BUILD ;;
 esac
 export CLSMTPC="$build_abs/clsmtpc"
+export CLSMTPD="$build_abs/clsmtpd"
 export TESTS_BIN="$build_abs/tests"
 # Debian's interpreter, not a pyenv shim first on PATH.
 export PYTHON=/usr/bin/python3

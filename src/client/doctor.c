@@ -136,7 +136,7 @@ static void doctor_try_auth(struct doctor_report *r, struct client_opts *o, cons
 		fprintf(stderr, "clsmtpc --doctor: AUTH test on port %d\n", dp->port);
 	}
 	p.auth = o->auth ? o->auth
-	         : r->disc.preset_auth[0] && strcasecmp(r->disc.preset_auth, "auto")
+	         : r->disc.preset_auth[0] && strcasecmp(r->disc.preset_auth, "auto") != 0
 	             ? r->disc.preset_auth
 	             : "auto";
 	p.creds.user = o->user;
@@ -196,6 +196,7 @@ static int doctor_host_exists(const char *host, int family, struct cl_err *err)
 static int doctor_discover_all(struct doctor_report *r, const struct client_opts *o,
                                const char *target, struct cl_err *err)
 {
+	/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): set, or failed */
 	const char *at = strrchr(target, '@');
 
 	if (o->host && at && strcmp(o->host, target) != 0) {
@@ -248,7 +249,9 @@ int doctor_run(struct client_opts *o, struct cl_err *err)
 		goto out;
 
 	if (o->port) {
-		extra = atoi(o->port);
+		char *end;
+		long v = strtol(o->port, &end, 10);
+		extra = *end == '\0' && v > 0 && v <= 65535 ? (int)v : 0;
 		if (extra <= 0 || extra > 65535) {
 			err_set(err, CL_EUSAGE, "-P wants a port number, not '%s'", o->port);
 			goto out;

@@ -337,6 +337,7 @@ static int doctor_try_preset(struct doctor_discovery *d)
 		    !doctor_discover_domain_in(d->domain, a->domains))
 			continue;
 		doctor_preset_host(a->host, d->domain, d->host, sizeof(d->host));
+		/* NOLINTNEXTLINE(cert-err34-c): config.c checked it is a number from 1 to 65535 */
 		d->port = a->port ? atoi(a->port) : 0;
 		d->port_implicit_tls = a->tls_mode_set && a->tls_mode == SMTP_TLS_SMTPS;
 		snprintf(d->preset, sizeof(d->preset), "%s", a->name ? a->name : "?");

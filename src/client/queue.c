@@ -653,7 +653,8 @@ static void queue_clean(struct queue *q, int dirfd, int is_tmp, time_t now)
 				unlinkat(dirfd, de->d_name, 0);
 			continue;
 		}
-		if (!queue_file_id_valid(de->d_name) || strcmp(de->d_name + QUEUE_ID_LEN, ".err"))
+		if (!queue_file_id_valid(de->d_name) ||
+		    strcmp(de->d_name + QUEUE_ID_LEN, ".err") != 0)
 			continue;
 		memcpy(id, de->d_name, QUEUE_ID_LEN);
 		id[QUEUE_ID_LEN] = '\0';

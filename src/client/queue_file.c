@@ -386,7 +386,10 @@ int queue_file_header_parse(const char *text, size_t len, struct queue_header *h
 		return err_set(err, CL_EDATA, "queue file header holds a NUL or CR");
 	for (i = 0; i < hlen; i++)
 		nlines += text[i] == '\n';
+	/* Never 0: hlen >= 2 and nlines >= 1 (the header ends with "\n\n"). */
+	/* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI) */
 	h->store_ = malloc(hlen);
+	/* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI) */
 	h->rcpts_store_ = calloc(nlines, sizeof(*h->rcpts_store_));
 	if (h->store_ == NULL || h->rcpts_store_ == NULL) {
 		queue_file_header_free(h);

@@ -100,6 +100,7 @@ static int b64_enc_line(const unsigned char *raw, size_t n, struct buf *out)
 	unsigned char line[B64_LINE + 3];
 
 	EVP_EncodeBlock(line, raw, (int)n);
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): bytes with a length */
 	memcpy(line + B64_LEN(n), "\r\n", 2);
 	return buf_add(out, line, B64_LEN(n) + 2);
 }

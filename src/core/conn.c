@@ -268,6 +268,7 @@ int conn_read_line(struct conn *c, struct buf *line, size_t max, int timeout_ms,
 	for (;;) {
 		start = c->in.data ? c->in.data + c->in_off : NULL;
 		avail = c->in.len - c->in_off;
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): avail > 0: data set */
 		nl = avail ? memchr(start, '\n', avail) : NULL;
 		if (nl) {
 			len = (size_t)(nl - start);

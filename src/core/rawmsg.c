@@ -72,7 +72,6 @@ static size_t rawmsg_walk(const char *s, size_t len, size_t *first, int *blank,
 		}
 		if (have && fn)
 			fn(arg, &f);
-		have = 0;
 		f.namelen = rawmsg_field_name(s + i, e - i);
 		if (f.namelen == 0)
 			return i; /* not a header line: the body starts here */

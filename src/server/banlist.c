@@ -37,6 +37,7 @@ int banlist_parse(const char *line, struct defence_ban_info *b)
 	char *end;
 
 	memset(b, 0, sizeof(b[0]));
+	/* NOLINTNEXTLINE(cert-err34-c): our own file; each field is checked below */
 	if (sscanf(line, "%63s %31s %u %31s", net, until, &off, reason) != 4)
 		return -1;
 	if (defence_net_parse(net, &b->net) < 0 || strlen(reason) >= sizeof(b->reason))
@@ -128,7 +129,10 @@ int banlist_save(struct defence *d, const char *file, int64_t now, struct cl_err
 		buf_adds(&dir, ".");
 	else
 		buf_add(&dir, file, slash == file ? 1 : (size_t)(slash - file));
-	fd = open(tmp.data, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* A temporary file left by a crash may be another user's (root's
+	 * offline -ban): remove it rather than fail to open it. */
+	unlink(tmp.data);
+	fd = open(tmp.data, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		err_set(err, CL_EIO, "%s: %s", tmp.data, strerror(errno));
 		goto out;

@@ -1,10 +1,8 @@
 /*
- * defence.c - the anvil of clsmtpd (defence.h). Clients are records in a
- * hash table with an LRU list, bounded by defence_max_clients: the least
- * recently seen record without connections or an active ban makes room.
- * Each record keeps the times of its last N events of each kind (N = the
- * kind's threshold), so "N events within the window" is exact. Accounts
- * are a second, smaller table of the same shape.
+ * defence.c - the anvil of clsmtpd (defence.h): clients and accounts in hash
+ * tables with LRU lists, bounded (the oldest record without connections or
+ * an active ban makes room). Each keeps the times of its last N events of a
+ * kind (N = the kind's threshold), so "N within the window" is exact.
  */
 #include "defence.h"
 
@@ -89,7 +87,10 @@ struct defence *defence_new(const struct defence_conf *dc, uint32_t seed)
 	d->seed = seed;
 	d->nb = defence_pow2(dc->max_clients);
 	d->unb = 1024;
+	/* Arrays of pointers: sizeof(*tab) is the pointer's size, as meant. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	d->tab = calloc(d->nb, sizeof(*d->tab));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	d->utab = calloc(d->unb, sizeof(*d->utab));
 	if (d->tab == NULL || d->utab == NULL) {
 		free(d->tab);

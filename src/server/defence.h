@@ -1,11 +1,8 @@
 /*
- * defence.h - clsmtpd's anvil: per-client and per-account counters in
- * sliding windows, the delays (tarpit) they call for, temporary bans that
- * grow for repeat offenders, connection counts per client, and the counters
- * behind SIGUSR1 and "clsmtpd -stats". Pure bookkeeping: the caller passes
- * the time (monotonic milliseconds) and decides what to do with a verdict;
- * nothing here touches a socket, the clock or a file. Exempt and trusted
- * clients are the caller's business: it simply does not report them.
+ * defence.h - clsmtpd's anvil: per-client and per-account sliding windows,
+ * the reply delays (tarpit) and escalating bans they call for, connection
+ * counts, and the counters of SIGUSR1 and -stats. Pure bookkeeping: the
+ * caller passes the time (monotonic ms) and acts on the verdicts.
  */
 #ifndef CLSMTPD_DEFENCE_H
 #define CLSMTPD_DEFENCE_H

@@ -85,6 +85,7 @@ void dsn_status(const char *text, char *out)
 	if ((r[0] != '4' && r[0] != '5') || r[3] != ' ')
 		return;
 	/* RFC 3463: class.subject.detail, the class matching the reply. */
+	/* NOLINTNEXTLINE(cert-err34-c): 1-3 digits each cannot overflow */
 	if (sscanf(r + 4, "%1d.%3d.%3d%n", &a, &b, &c, &len) == 3 && a == r[0] - '0' &&
 	    (r[4 + len] == ' ' || r[4 + len] == '\0'))
 		snprintf(out, 16, "%d.%d.%d", a, b, c);

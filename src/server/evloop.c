@@ -1,11 +1,8 @@
 /*
- * evloop.c - listeners and the poll() loop (evloop.h). Each connection
- * alternates: write what the session queued, then read and feed it. TLS
- * handshakes (implicit, or after the 220 to STARTTLS has been written) are
- * driven without blocking. Signals come in through a self-pipe. The
- * defence's timers live here too: a held reply (tarpit) is a deadline, not
- * a sleep; bans are enforced at accept; a request that trickles in
- * (slowloris) has a deadline; a full server evicts its idlest stranger.
+ * evloop.c - listeners and the poll() loop (evloop.h): write what the session
+ * queued, then read and feed it; TLS handshakes without blocking; signals
+ * through a self-pipe. The defence's timers live here: a held reply (tarpit)
+ * and a request's deadline (slowloris) are deadlines, never sleeps.
  */
 #include "evloop.h"
 
@@ -585,6 +582,7 @@ static void evloop_admit(struct srv *srv, struct lsock *ls, int fd,
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = calloc(1, sizeof(*c));
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, as meant */
 	p = realloc(*conns, (*nconn + 1) * sizeof(**conns));
 	if (p != NULL)
 		*conns = p; /* grown (and maybe moved) even if c is not there */

@@ -233,6 +233,16 @@ static int main_pidfile(const char *file)
 	return r;
 }
 
+/* What main() loaded before it knew it would stop (config check, errors). */
+static void main_free_config(struct srv *s)
+{
+	users_free(&s->users);
+	tls_server_ctx_free(s->tls);
+	s->tls = NULL;
+	conf_free(s->conf);
+	s->conf = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfile = CONF_DEFAULT_FILE, *pidfile = NULL, *base;
@@ -300,18 +310,17 @@ int main(int argc, char **argv)
 	}
 	if (users_load(&srv.users, srv.conf->users, 1, &err) < 0 ||
 	    (srv.conf->cert &&
-	     tls_server_ctx_new(&srv.tls, srv.conf->cert, srv.conf->key, &err) < 0)) {
+	     tls_server_ctx_new(&srv.tls, srv.conf->cert, srv.conf->key, &err) < 0) ||
+	    /* The smarthost password: read now, as root (its file is root's). */
+	    relay_conf_load_secret(&srv.conf->relay, &err) < 0) {
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
-		return 78;
-	}
-	/* The smarthost password: read now, as root (its file is root's). */
-	if (relay_conf_load_secret(&srv.conf->relay, &err) < 0) {
-		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		main_free_config(&srv);
 		return 78;
 	}
 	if (check_only) {
 		printf("clsmtpd: %s: configuration OK (%zu listeners, %zu users)\n", cfile,
 		       srv.conf->nlisten, srv.users.n);
+		main_free_config(&srv);
 		return 0;
 	}
 	log_init("clsmtpd", to_stderr || srv.conf->log_stderr);
@@ -322,10 +331,12 @@ int main(int argc, char **argv)
 		return err.cls == CL_ECONFIG ? 78 : 71;
 	}
 	/* The ban list and the control socket, as root (docs/defence.md). */
-	if (defence_srv_init(srv.conf, &err) < 0 || ctl_listen(srv.conf->spool, &err) < 0) {
+	if (defence_srv_init(srv.conf, &err) < 0) {
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return 71;
 	}
+	if (ctl_listen(srv.conf->spool, &err) < 0)
+		log_msg(LOG_ERR, "no control socket (-ban, -stats): %s", err.msg);
 	if (!foreground) {
 		pid_t pid = fork();
 		if (pid < 0) {

@@ -610,8 +610,11 @@ static int relay_pass(struct relay_agent *a)
 		a->capbuilding = tcap;
 		a->nbuilding = 0;
 	}
-	qsort(a->cache, a->ncache, sizeof(*a->cache), relay_cached_sort);
-	qsort(a->item, a->nitem, sizeof(*a->item), relay_item_cmp);
+	/* qsort(NULL, 0, ...) is undefined behaviour (C17 7.22.5). */
+	if (a->ncache > 1)
+		qsort(a->cache, a->ncache, sizeof(*a->cache), relay_cached_sort);
+	if (a->nitem > 1)
+		qsort(a->item, a->nitem, sizeof(*a->item), relay_item_cmp);
 	for (i = 0; i < a->nitem; i = j) {
 		for (j = i + 1; j < a->nitem && strcmp(a->item[j].dest, a->item[i].dest) == 0;
 		     j++) {

@@ -328,6 +328,7 @@ static int relay_conf_first_line(struct buf *b, const char *what, struct cl_err 
 
 	if (nl != NULL)
 		buf_truncate(b, (size_t)(nl - b->data));
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): len > 0: data set */
 	if (b->len && b->data[b->len - 1] == '\r')
 		buf_truncate(b, b->len - 1);
 	if (b->len == 0)

@@ -1,10 +1,8 @@
 /*
- * fuzz_addr.c - libFuzzer harness for the client's address and field
- * checks (addr.c, addr_idn.c): addr_check, the -N display-name parser, the
- * comma-separated list splitter, text_check_line and IDN conversion. Checks:
- * an accepted address or text holds no CR, LF or NUL; wrapped in <> as the
- * client sends it, an accepted address reads back from the server's parser
- * as exactly itself with no parameters (nothing breaks out of "<...>").
+ * fuzz_addr.c - libFuzzer harness for the client's address checks (addr.c,
+ * addr_idn.c): an accepted address, display name or list element holds no CR
+ * or LF, and wrapped in <> it reads back from the server's parser as exactly
+ * itself with no parameter (nothing breaks out of "<...>").
  */
 #include "addr.h"
 #include "addr_idn.h"
@@ -20,7 +18,8 @@ static void fuzz_addr_roundtrip(const char *a)
 	FUZZ_ASSERT(strlen(a) <= ADDR_MAX, "accepted address within ADDR_MAX");
 	buf_printf(&cmd, "FROM:<%s>", a);
 	if (smtp_cmd_path(buf_cstr(&cmd), "FROM:", 1, &got, &params, &reply) == 0) {
-		FUZZ_ASSERT(strcmp(buf_cstr(&got), a) == 0, "the server reads back the same address");
+		FUZZ_ASSERT(strcmp(buf_cstr(&got), a) == 0,
+		            "the server reads back the same address");
 		FUZZ_ASSERT(*params == '\0', "no parameter smuggled after the address");
 	}
 	buf_free(&cmd);
@@ -56,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (addr_check(s, "address", size & 1, &err) == 0) {
 		fuzz_addr_roundtrip(s);
 		if (addr_idn_ascii(s, &idn, "address", "mx.fuzz.test", &err) == 0)
-			FUZZ_ASSERT(!fuzz_has_ctl(idn.data, idn.len), "IDN result has no control byte");
+			FUZZ_ASSERT(!fuzz_has_ctl(idn.data, idn.len),
+			            "IDN result has no control byte");
 	} else {
 		FUZZ_ASSERT(err.cls != CL_OK && strchr(err.msg, '\n') == NULL &&
 		                strchr(err.msg, '\r') == NULL,

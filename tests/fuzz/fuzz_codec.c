@@ -1,11 +1,8 @@
 /*
- * fuzz_codec.c - libFuzzer harness for the encoders and decoders under
- * everything else: base64 (b64.c: SASL challenges, RFC 2047 words, MIME
- * bodies), quoted-printable (qp.c), UTF-8 checks (utf8.c) and the client's
- * DATA encoder (smtp_data.c). Checks round trips (decode(encode(x)) == x),
- * line lengths (76 for MIME base64 and QP), the streaming base64 encoder
- * against the one-shot one, and that the DATA encoder's output has CRLF
- * line ends only and one end of data, at its end.
+ * fuzz_codec.c - libFuzzer harness for the codecs under everything else:
+ * base64 (one-shot and streamed), quoted-printable, UTF-8 checks and the
+ * client's DATA encoder: round trips, line lengths, CRLF only, and exactly
+ * one end of data, at the end.
  */
 #include "b64.h"
 #include "fuzz.h"
@@ -69,9 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* UTF-8. */
 	if (utf8_valid(in, size, &bad)) {
 		size_t k = utf8_prefix_len(in, size, size / 2);
-		FUZZ_ASSERT(k <= size / 2 && (k == size || utf8_seq_len((const unsigned char *)in + k,
-		                                                        size - k) > 0),
-		            "prefix ends on a character boundary");
+		FUZZ_ASSERT(
+		    k <= size / 2 &&
+		        (k == size || utf8_seq_len((const unsigned char *)in + k, size - k) > 0),
+		    "prefix ends on a character boundary");
 	} else {
 		FUZZ_ASSERT(bad < size, "the first bad byte is inside the input");
 	}
@@ -80,9 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_adds(&a, "\r\n");
 	smtp_data_enc_init(&de, 1);
 	for (i = 0; i < size; i += step)
-		FUZZ_ASSERT(smtp_data_enc_chunk(&de, in + i, size - i < step ? size - i : step, &a) ==
-		                0,
-		            "DATA encoder");
+		FUZZ_ASSERT(
+		    smtp_data_enc_chunk(&de, in + i, size - i < step ? size - i : step, &a) == 0,
+		    "DATA encoder");
 	FUZZ_ASSERT(smtp_data_enc_end(&de, &a) == 0, "DATA encoder end");
 	FUZZ_ASSERT(!fuzz_has_bare_eol(a.data, a.len), "CRLF only on the wire");
 	hit = memmem(a.data, a.len, "\r\n.\r\n", 5);

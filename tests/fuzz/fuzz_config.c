@@ -1,10 +1,8 @@
 /*
  * fuzz_config.c - libFuzzer harness for clsmtpc's configuration parser
- * (src/client/config.c: msmtp syntax, accounts, inheritance, presets) and
- * the msmtprc translator (src/client/msmtprc.c). Checks: a parsed
- * configuration's accounts all have names and their lookups work; errors are
- * one line; a translated msmtprc never carries a "password" line (passwords
- * are moved to the keyring, never printed).
+ * (src/client/config.c) and the msmtprc translator (msmtprc.c): accounts are
+ * named and found, errors are one line, and a translated msmtprc never
+ * carries a password line.
  */
 #include "config.h"
 #include "fuzz.h"
@@ -24,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (config_parse(&c, "fuzz.conf", (const char *)data, size, &err) == 0) {
 		for (i = 0; i < c.naccounts; i++) {
 			FUZZ_ASSERT(c.accounts[i].name != NULL, "every account has a name");
-			FUZZ_ASSERT(config_find(&c, c.accounts[i].name) != NULL, "accounts are found");
+			FUZZ_ASSERT(config_find(&c, c.accounts[i].name) != NULL,
+			            "accounts are found");
 		}
 		(void)config_select(&c, NULL, "someone@example.com", &a, &err);
 		(void)config_select(&c, "default", NULL, &a, &err);

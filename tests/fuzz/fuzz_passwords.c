@@ -1,10 +1,8 @@
 /*
- * fuzz_passwords.c - libFuzzer harness for the two password files: the
- * client's -p file (src/client/passfile.c, "user:server:password" lines)
- * and clsmtpd's users file (src/server/users.c). The first byte chooses
- * which; the text goes to a private mode-0600 file. Checks: a found password
- * has no CR or LF; an error message never quotes a password from the file;
- * a loaded users file saves and loads back with the same accounts.
+ * fuzz_passwords.c - libFuzzer harness for the client's -p password file
+ * (passfile.c) and clsmtpd's users file (users.c), written to private 0600
+ * files: a password is one line, an error never quotes one, and a loaded
+ * users file saves and loads back with the same accounts.
  */
 #include <unistd.h>
 
@@ -49,7 +47,8 @@ static void fuzz_no_password_in(const char *msg, const uint8_t *d, size_t n)
 			c2 = memchr(c1 + 1, ':', (size_t)(d + i + len - c1 - 1));
 		if (c2 != NULL) {
 			size_t pl = (size_t)(d + i + len - c2 - 1);
-			if (pl >= 8 && memchr(c2 + 1, '\0', pl) == NULL && memchr(c2 + 1, '\'', pl) == NULL &&
+			if (pl >= 8 && memchr(c2 + 1, '\0', pl) == NULL &&
+			    memchr(c2 + 1, '\'', pl) == NULL &&
 			    memmem("user:server:password", 20, c2 + 1, pl) == NULL)
 				FUZZ_ASSERT(memmem(msg, strlen(msg), c2 + 1, pl) == NULL,
 				            "an error never quotes a password");
@@ -79,7 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		buf_set_secret(&pw);
 		if (passfile_lookup(fuzz_path, "alice", "mx.example.test", &pw, &err) == 0)
-			FUZZ_ASSERT(strpbrk(buf_cstr(&pw), "\r\n") == NULL, "a password is one line");
+			FUZZ_ASSERT(strpbrk(buf_cstr(&pw), "\r\n") == NULL,
+			            "a password is one line");
 		else
 			fuzz_no_password_in(err.msg, data + 1, size - 1);
 		buf_wipe(&pw);

@@ -32,9 +32,9 @@ ssize_t getrandom(void *buf, size_t len, unsigned int flags)
 }
 
 static const char *const fuzz_sasl_mechs[] = {
-    "PLAIN",         "LOGIN",       "CRAM-MD5",         "DIGEST-MD5",
-    "SCRAM-SHA-1",   "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS",
-    "XOAUTH2",       "OAUTHBEARER",
+    "PLAIN",       "LOGIN",         "CRAM-MD5",         "DIGEST-MD5",
+    "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS",
+    "XOAUTH2",     "OAUTHBEARER",
 };
 #define FUZZ_SASL_NMECHS (sizeof(fuzz_sasl_mechs) / sizeof(fuzz_sasl_mechs[0]))
 

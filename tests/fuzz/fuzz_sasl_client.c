@@ -1,13 +1,8 @@
 /*
  * fuzz_sasl_client.c - libFuzzer harness for the client side of SMTP AUTH
- * (sasl_client.c over GNU SASL, sasl_oauth.c): a hostile server's 334
- * challenges, one per LF-separated field, for a mechanism chosen by the
- * first byte. Checks: responses are base64; after a failure every step
- * fails; a mechanism whose server must prove itself (SCRAM's "v=",
- * DIGEST-MD5's "rspauth=") is never complete without that proof; the
- * password never leaves in clear with a mechanism that should hide it.
- * A SCRAM iteration count that would burn minutes of CPU shows as a
- * libFuzzer timeout.
+ * (sasl_client.c, sasl_oauth.c) fed hostile 334 challenges: responses are
+ * base64, a failed exchange stays failed, SCRAM/DIGEST-MD5 never complete
+ * without the server's proof, the password never leaves in clear.
  */
 #include "b64.h"
 #include "fuzz_sasl.h"
@@ -44,11 +39,12 @@ static void fuzz_sasl_check_response(const char *mech, const struct buf *out, si
 		fprintf(stderr, "C: %s\n", buf_cstr(&raw));
 	if (strcmp(mech, "PLAIN") != 0 && strcmp(mech, "LOGIN") != 0 &&
 	    (fuzz_seen.len < sizeof(FUZZ_PASSWORD) - 1 ||
-	     memmem(fuzz_seen.data, fuzz_seen.len, FUZZ_PASSWORD, sizeof(FUZZ_PASSWORD) - 1) == NULL))
-		FUZZ_ASSERT(raw.len < sizeof(FUZZ_PASSWORD) - 1 ||
-		                memmem(raw.data, raw.len, FUZZ_PASSWORD, sizeof(FUZZ_PASSWORD) - 1) ==
-		                    NULL,
-		            "the password is never sent in clear by this mechanism");
+	     memmem(fuzz_seen.data, fuzz_seen.len, FUZZ_PASSWORD, sizeof(FUZZ_PASSWORD) - 1) ==
+	         NULL))
+		FUZZ_ASSERT(
+		    raw.len < sizeof(FUZZ_PASSWORD) - 1 ||
+		        memmem(raw.data, raw.len, FUZZ_PASSWORD, sizeof(FUZZ_PASSWORD) - 1) == NULL,
+		    "the password is never sent in clear by this mechanism");
 	buf_free(&raw);
 }
 
@@ -122,7 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(last.len > 2 && memcmp(last.data, "v=", 2) == 0,
 			            "SCRAM completes only on the server's signature");
 		if (strcmp(mech, "DIGEST-MD5") == 0)
-			FUZZ_ASSERT(last.len > 8 && memmem(last.data, last.len, "rspauth=", 8) != NULL,
+			FUZZ_ASSERT(last.len > 8 &&
+			                memmem(last.data, last.len, "rspauth=", 8) != NULL,
 			            "DIGEST-MD5 completes only on rspauth");
 	}
 	sasl_client_free(s);

@@ -1,10 +1,8 @@
 /*
  * fuzz_sasl_server.c - libFuzzer harness for the server side of SMTP AUTH
- * (sasl_server.c over GNU SASL): a hostile client's initial response and
- * answers, one per LF-separated field, for a mechanism chosen by the first
- * byte, against one account ("fuzzuser", SCRAM keys and a plaintext for
- * CRAM-MD5/DIGEST-MD5). Checks: challenges are base64; success names the
- * account that exists and nobody else; nothing continues after a failure.
+ * (sasl_server.c over GNU SASL) fed a hostile client's responses for one
+ * account (SCRAM keys and a plaintext): challenges are base64, only that
+ * account ever logs in, and a failed exchange is freed.
  */
 #include "b64.h"
 #include "fuzz_sasl.h"
@@ -116,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_reset(&out);
 		r = sasl_server_step(fuzz_srv, &ex, first ? mech : NULL, arg, cb, &out, &authid);
 		first = 0;
-		FUZZ_ASSERT(fuzz_is_b64(out.data ? out.data : "", out.len), "a challenge is base64");
+		FUZZ_ASSERT(fuzz_is_b64(out.data ? out.data : "", out.len),
+		            "a challenge is base64");
 		fuzz_trace("S", &out);
 		if (fuzz_sasl_trace)
 			fprintf(stderr, "* result %d %s\n", (int)r, buf_cstr(&authid));

@@ -1,10 +1,8 @@
 /*
  * fuzz_server_cmd.c - libFuzzer harness for the server's command parser
- * (smtp_server_cmd.c): one command line from a hostile client. Whatever it
- * accepts goes into the spool envelope (TAB-separated), log lines and the
- * Received: header, so an accepted address or parameter must hold no
- * control byte, no unquoted space or angle bracket; a refusal is one reply
- * line "NNN text".
+ * (smtp_server_cmd.c) on one hostile command line: an accepted address or
+ * parameter reaches the spool, logs and Received:, so it must hold no control
+ * byte, unquoted space or bracket; a refusal is one "NNN text" line.
  */
 #include "fuzz.h"
 #include "smtp_server_cmd.h"

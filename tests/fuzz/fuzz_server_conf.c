@@ -41,8 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	if (conf_load(&c, fuzz_path, &err) == 0) {
 		FUZZ_ASSERT(c->nlisten > 0 && c->hostname != NULL, "a usable configuration");
-		FUZZ_ASSERT(conf_sender_for(c, "nobody-at-all") != NULL || c->nsender == 0 || 1,
-		            "sender lookup");
+		(void)conf_sender_for(c, "nobody-at-all");
 		conf_free(c);
 	} else {
 		FUZZ_ASSERT(strncmp(err.msg, fuzz_path, strlen(fuzz_path)) == 0,

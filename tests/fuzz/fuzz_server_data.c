@@ -1,13 +1,8 @@
 /*
  * fuzz_server_data.c - libFuzzer harness for the server's DATA/BDAT reader
- * (smtp_server_data.c), the SMTP smuggling front line (CVE-2023-51764/5/6).
- * The reader is checked against a reference model written the obvious way:
- * DATA ends at the first <CRLF>.<CRLF> (the message starts after a CRLF)
- * and nowhere else; the message is the bytes before it, unstuffed; a bare CR
- * or LF is flagged (or normalised, never starting a line), and so is a NUL
- * (a relay that drops NULs would see "\r\n\0.\r\n" as an end); and the result
- * does not depend on how the bytes were cut into reads.
- * Input: one flag byte (dots, normalise, chunking, buffer size), then data.
+ * (smtp_server_data.c) against a plain reference model: DATA ends at the
+ * first <CRLF>.<CRLF> only (SMTP smuggling), bare CR/LF and NUL are found,
+ * unstuffing is exact, and the cut into reads never matters. See security.md.
  */
 #include "fuzz.h"
 #include "smtp_server_data.h"
@@ -132,21 +127,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(whole.r.done == cut.r.done, "end of data independent of chunking");
 	FUZZ_ASSERT(whole.used == cut.used, "bytes consumed independent of chunking");
 	FUZZ_ASSERT(whole.r.flags == cut.r.flags, "findings independent of chunking");
-	FUZZ_ASSERT(whole.msg.len == cut.msg.len &&
-	                (whole.msg.len == 0 || memcmp(whole.msg.data, cut.msg.data, whole.msg.len) == 0),
-	            "message independent of chunking");
+	FUZZ_ASSERT(
+	    whole.msg.len == cut.msg.len &&
+	        (whole.msg.len == 0 || memcmp(whole.msg.data, cut.msg.data, whole.msg.len) == 0),
+	    "message independent of chunking");
 
 	if (dots) {
 		end = fuzz_data_ref_end(in, n, &content);
 		FUZZ_ASSERT(whole.r.done == (end > 0), "DATA ends exactly at <CRLF>.<CRLF>");
-		FUZZ_ASSERT(whole.used == (end > 0 ? end : n), "DATA ends right after <CRLF>.<CRLF>");
+		FUZZ_ASSERT(whole.used == (end > 0 ? end : n),
+		            "DATA ends right after <CRLF>.<CRLF>");
 	} else {
 		FUZZ_ASSERT(!whole.r.done && whole.used == n, "BDAT never ends on content");
 		content = n;
 	}
 	if (dots && !whole.r.done) {
 		/* The last line is still open: judge the complete lines only. */
-		while (content > 0 && !(content >= 2 && in[content - 2] == '\r' && in[content - 1] == '\n'))
+		while (content > 0 &&
+		       !(content >= 2 && in[content - 2] == '\r' && in[content - 1] == '\n'))
 			content--;
 		partial = 1;
 	}
@@ -161,7 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(!(whole.r.flags & SMTP_DR_BARE_EOL), "no bare CR or LF, no refusal");
 		fuzz_data_ref_unstuff(in, content, dots, &ref);
 		FUZZ_ASSERT(whole.r.size == (long long)ref.len, "size is the unstuffed size");
-		FUZZ_ASSERT(((whole.r.flags & SMTP_DR_NUL) != 0) == (memchr(in, '\0', content) != NULL),
+		FUZZ_ASSERT(((whole.r.flags & SMTP_DR_NUL) != 0) ==
+		                (memchr(in, '\0', content) != NULL),
 		            "a NUL byte is always found (RFC 2045 2.8)");
 		FUZZ_ASSERT(((whole.r.flags & SMTP_DR_LONG_LINE) != 0) ==
 		                (fuzz_data_ref_longest(in, content, dots) > line_max),
@@ -170,9 +169,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		                (size_max > 0 && (long long)ref.len > size_max),
 		            "a big message is found exactly");
 		if (whole.r.flags == 0)
-			FUZZ_ASSERT(ref.len == whole.msg.len &&
-			                (ref.len == 0 || memcmp(ref.data, whole.msg.data, ref.len) == 0),
-			            "the message is the unstuffed content");
+			FUZZ_ASSERT(
+			    ref.len == whole.msg.len &&
+			        (ref.len == 0 || memcmp(ref.data, whole.msg.data, ref.len) == 0),
+			    "the message is the unstuffed content");
 	}
 	buf_free(&ref);
 	buf_free(&whole.msg);

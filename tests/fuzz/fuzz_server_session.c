@@ -1,15 +1,8 @@
 /*
- * fuzz_server_session.c - libFuzzer harness for the whole sans-I/O server
- * session (smtp_server.c with its command parser and data reader), fed what a
- * hostile client sends, cut into reads of fuzzer-chosen sizes, with stub
- * hooks and a toy AUTH mechanism. An I/O layer is emulated as the server's
- * evloop does it: on STARTTLS the rest of the read is thrown away.
- * Checks: every reply is "NNN text" lines ending in CRLF; a committed
- * message has CRLF line ends only and never holds "\r\n.\r\n" (a second
- * message smuggled inside the first); no recipient or sender reaches the
- * hooks with a control byte; a message is committed only after RCPT.
- * Input: one flag byte (STARTTLS offered, implicit TLS, mechanisms, bare-LF
- * normalisation, read size), then the client's bytes.
+ * fuzz_server_session.c - libFuzzer harness for the whole server session
+ * (smtp_server.c) fed a hostile client's bytes in chosen read sizes, with stub
+ * hooks: replies are clean "NNN" lines, a committed message has CRLF only, no
+ * NUL, and relayed with DATA ends only at its own end. See docs/security.md.
  */
 #include "fuzz.h"
 #include "smtp_data.h"
@@ -43,7 +36,8 @@ static int fuzz_srv_rcpt(void *arg, const char *to, const struct smtp_rcpt_param
 
 	(void)rp;
 	FUZZ_ASSERT(st->in_tx, "RCPT only inside a transaction");
-	FUZZ_ASSERT(!fuzz_has_ctl(to, strlen(to)) && *to != '\0', "recipient without control bytes");
+	FUZZ_ASSERT(!fuzz_has_ctl(to, strlen(to)) && *to != '\0',
+	            "recipient without control bytes");
 	if (to[0] == 'x') {
 		buf_set(reply, "550 5.1.1 no such user");
 		return -1;

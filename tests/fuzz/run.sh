@@ -1,14 +1,9 @@
 #!/usr/bin/env bash
-# run.sh [SECONDS] - build the libFuzzer harnesses (tests/fuzz/Makefile) and
-# run each for a bounded time, FUZZ_JOBS (default 2) at a time, starting
-# from its seed corpus (tests/fuzz/corpus/NAME) and the inputs of every
-# finding fixed so far (tests/fuzz/regress/NAME). Prints one TAP line per
-# harness with its figures (executions, coverage edges "cov", features "ft",
-# corpus size), the crash report of a failing one, and ends with
-# "N passed, N failed". Exits non-zero on any crash, leak, timeout or
-# broken invariant. SECONDS: FUZZ_SECONDS or 20 (CI); longer runs: see
-# docs/security.md. FUZZ_ONLY=PATTERN runs the matching harnesses only.
-# The working corpus grows in $FUZZ_BUILD/corpus/NAME across runs.
+# run.sh [SECONDS] - build the libFuzzer harnesses and run each for SECONDS
+# (FUZZ_SECONDS, default 20), FUZZ_JOBS at a time (2), from tests/fuzz/corpus
+# and tests/fuzz/regress; one TAP line per harness with its figures, then
+# "N passed, N failed". Any crash, leak, timeout or broken invariant fails.
+# FUZZ_ONLY=PATTERN picks harnesses; FUZZ_BUILD (build/fuzz) keeps the corpus.
 set -u
 cd "$(dirname "$0")/../.."
 SECS=${1:-${FUZZ_SECONDS:-20}}
@@ -22,8 +17,9 @@ if ! command -v clang >/dev/null; then
 	exit 1
 fi
 echo "== building the fuzz harnesses in $FB"
-if ! make -s -j"$JOBS" -f tests/fuzz/Makefile FUZZ_BUILD="$FB" >"$FB.build.log" 2>&1; then
-	tail -n 40 "$FB.build.log"
+mkdir -p "$FB"
+if ! make -s -j"$JOBS" -f tests/fuzz/Makefile FUZZ_BUILD="$FB" >"$FB/build.log" 2>&1; then
+	tail -n 40 "$FB/build.log"
 	echo "0 passed, 1 failed"
 	exit 1
 fi

@@ -1,17 +1,8 @@
 /*
- * smtp_attack.c - the attacker of the defence tests (loopback only): an
- * AUTH brute force from several source addresses (127.0.0.X, all on lo),
- * paced to a total rate and bounded in attempts and time, or a slowloris
- * that keeps many connections open sending one byte per interval. A
- * connection the server refuses at accept counts as one refused attempt.
- *
- *   smtp_attack auth --port P --sources 2-9 [--net 127.0.0.] [--threads N]
- *       [--attempts N] [--rate N] [--per-source N] [--per-conn N] [--user U]
- *       [--password P] [--starttls] [--duration S]
- *   smtp_attack slowloris --port P --sources 2-9 --conns N [--interval MS]
- *       [--duration S]
- *
- * Prints one line per source and a "total" line, key=value.
+ * smtp_attack.c - the attacker of the defence tests, loopback only: an AUTH
+ * brute force from 127.x.y.FIRST-LAST paced to a total rate and bounded in
+ * attempts and time, or a slowloris of many one-byte-a-second connections.
+ * A connection refused at accept counts as one refused attempt. See usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -347,7 +338,12 @@ static int atk_slowloris(int conns, int interval)
 static int atk_usage(void)
 {
 	fprintf(stderr,
-	        "usage: smtp_attack auth|slowloris --port P --sources FIRST-LAST [options]\n");
+	        "usage: smtp_attack auth --port P --sources FIRST-LAST [--net 127.0.0.]\n"
+	        "           [--threads N] [--attempts N] [--rate N] [--per-source N]\n"
+	        "           [--per-conn N] [--user U] [--password P] [--starttls] [--duration S]\n"
+	        "       smtp_attack slowloris --port P --sources FIRST-LAST --conns N\n"
+	        "           [--interval MS] [--duration S]\n"
+	        "Prints one key=value line per source and a \"total\" line.\n");
 	return 64;
 }
 

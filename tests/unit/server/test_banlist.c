@@ -1,9 +1,8 @@
-/* test_banlist.c - SPOOL/bans: bans survive a "restart" (a new anvil with
- * another monotonic clock reads what the old one wrote) with the time they
- * had left, permanent bans and remembered offences included; the write
- * leaves no temporary file; damaged lines are skipped and counted; a file
- * that is not a ban list is refused. Also the defence directives of
- * clsmtpd.conf. */
+/* test_banlist.c - SPOOL/bans: a "restart" (a new anvil with another clock)
+ * reads what the old one wrote, with the time left, permanent bans and
+ * remembered offences; no temporary file is left; damaged lines are skipped
+ * and counted; a file that is not a ban list is refused. Also the defence
+ * directives of clsmtpd.conf. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>

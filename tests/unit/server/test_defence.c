@@ -1,9 +1,8 @@
-/* test_defence.c - the anvil with an invented clock: thresholds within a
- * sliding window, Dovecot's delay schedule, bans that grow for repeat
- * offenders and are forgiven later, /24 and /64 aggregation, manual bans of
- * networks, connection limits, the bounded client table, per-account
- * protection, the pregreet cache, and the decision lines (key=value, with
- * untrusted words escaped). */
+/* test_defence.c - the anvil with an invented clock: windows, Dovecot's
+ * delays, escalating and forgiven bans, /24 and /64, manual network bans,
+ * connection limits, the bounded table, per-account protection, the pregreet
+ * cache, key=value lines with untrusted words escaped; and the core's two
+ * hooks (the 5xx error hook, a request under way). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
