@@ -20,7 +20,9 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root: it starts Postfix and clsmtpd on loopback (sudo make demo)"
-[ -x "$CLSMTPC" ] && [ -x "$CLSMTPD" ] || die "$BUILD/clsmtpc or $BUILD/clsmtpd is not built (make demo builds them)"
+if [ ! -x "$CLSMTPC" ] || [ ! -x "$CLSMTPD" ]; then
+	die "$BUILD/clsmtpc or $BUILD/clsmtpd is not built (make demo builds them)"
+fi
 
 work=$(mktemp -d /tmp/clsmtpd-demo.XXXXXX)
 srv=$work/clsmtpd

@@ -622,9 +622,12 @@ int spool_finish(struct spool *sp, const struct spool_envelope *env, struct cl_e
 	if (unlinkat(sp->msgfd, env->qid, 0) < 0 && errno != ENOENT)
 		return err_set(err, CL_EIO, "spool: unlink msg/%s: %s", env->qid, strerror(errno));
 	fsync(sp->msgfd);
-	if (unlinkat(sp->statefd, env->qid, 0) < 0 && errno != ENOENT)
-		return err_set(err, CL_EIO, "spool: unlink state/%s: %s", env->qid,
-		               strerror(errno));
+	if (unlinkat(sp->statefd, env->qid, 0) < 0) {
+		if (errno != ENOENT)
+			return err_set(err, CL_EIO, "spool: unlink state/%s: %s", env->qid,
+			               strerror(errno));
+		return 0; /* no journal: state/ did not change, nothing to flush */
+	}
 	fsync(sp->statefd);
 	return 0;
 }

