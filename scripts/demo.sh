@@ -9,8 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-CLSMTPC=$PWD/$BUILD/clsmtpc
-CLSMTPD=$PWD/$BUILD/clsmtpd
+case $BUILD in
+/*) ;;
+*) BUILD=$PWD/$BUILD ;;
+esac
+CLSMTPC=$BUILD/clsmtpc
+CLSMTPD=$BUILD/clsmtpd
 WAIT_S=15
 
 heading() { printf '\n=== %s\n\n' "$*"; }
