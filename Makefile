@@ -43,7 +43,7 @@ ifneq ($(SERVER_SRC),)
 PROGRAMS += $(BUILD)/clsmtpd $(BUILD)/clsmtpd-passwd
 endif
 
-.PHONY: all check unit asan demo deps bench clean format lint install
+.PHONY: all check unit asan demo deps bench clean format lint install fuzz
 all: $(PROGRAMS) $(UNIT_BIN) $(SUNIT_BIN) $(HELPER_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -94,6 +94,15 @@ asan:
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo.sh
+
+# libFuzzer harnesses (tests/fuzz/), each run for FUZZ_SECONDS; see docs/security.md.
+FUZZ_SECONDS ?= 20
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+# cppcheck and clang-tidy over src/, zero findings (scripts/lint.sh).
+lint: deps
+	@scripts/lint.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -6,6 +6,7 @@
  */
 #include "sasl_server.h"
 
+#include <ctype.h>
 #include <gsasl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -252,41 +253,58 @@ int sasl_server_mechs(struct sasl_server *s, int tls, int have_cb, const char *a
 	return 0;
 }
 
-/* 1 if the DIGEST-MD5 response (RFC 2831 2.1.2, base64 in b64) has a
- * "realm" directive, matched strictly: start or ',' (and blanks) before it,
- * '=' right after it. RFC 2831 requires it when the server named a realm, as
- * we do; GNU SASL 2.2 dereferences NULL when it is missing and "charset" is
- * too (found by tests/fuzz/fuzz_sasl_server). */
-static int sasl_server_digest_has_realm(const char *b64)
+/* 1 if the DIGEST-MD5 response (RFC 2831 2.1.2, base64 in b64) is a strict
+ * list of directives (name "=" token or quoted-string, commas, blanks) with
+ * exactly one "realm". RFC 2831 requires it when the server names a realm, as
+ * we do; GNU SASL 2.2 dereferences NULL when realm and charset are both
+ * missing, so anything its parser might read otherwise is refused too (found
+ * by tests/fuzz/fuzz_sasl_server). */
+static int sasl_server_digest_ok(const char *b64)
 {
 	struct buf raw = BUF_INIT(8192);
 	const char *s;
-	size_t i = 0, n;
-	int found = 0;
+	size_t i = 0, n, k;
+	int realms = 0, ok = 0;
 
-	if (b64_decode(b64, strlen(b64), &raw) < 0) {
-		buf_free(&raw);
-		return 0;
-	}
+	if (b64_decode(b64, strlen(b64), &raw) < 0)
+		goto out;
 	s = buf_cstr(&raw);
 	n = raw.len;
-	while (i < n && !found) {
+	for (;;) {
 		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
 			i++;
-		found = n - i > 6 && strncmp(s + i, "realm=", 6) == 0;
-		/* Skip this directive: its name, '=', a token or a quoted string. */
-		while (i < n && s[i] != ',' && s[i] != '"')
-			i++;
+		if (i == n)
+			break;
+		for (k = i; k < n && (isalnum((unsigned char)s[k]) || s[k] == '-');)
+			k++;
+		if (k == i || k == n || s[k] != '=')
+			goto out;
+		realms += k - i == 5 && strncmp(s + i, "realm", 5) == 0;
+		i = k + 1;
 		if (i < n && s[i] == '"') {
 			for (i++; i < n && s[i] != '"'; i++)
 				if (s[i] == '\\')
 					i++;
-			while (i < n && s[i] != ',')
-				i++;
+			if (i >= n)
+				goto out;
+			i++;
+		} else {
+			for (k = i;
+			     k < n && s[k] > ' ' && s[k] != ',' && s[k] != '"' && s[k] != 0x7f;)
+				k++;
+			if (k == i)
+				goto out;
+			i = k;
 		}
+		while (i < n && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i < n && s[i] != ',')
+			goto out;
 	}
+	ok = realms == 1;
+out:
 	buf_wipe(&raw);
-	return found;
+	return ok;
 }
 
 void sasl_server_exch_free(struct sasl_server_exch *ex)
@@ -346,7 +364,7 @@ enum smtp_auth_result sasl_server_step(struct sasl_server *s, struct sasl_server
 	if (mech == NULL && in[0] == '\0')
 		goto fail;
 	if (mech == NULL && strcmp(gsasl_mechanism_name(ex->gs), "DIGEST-MD5") == 0 &&
-	    !sasl_server_digest_has_realm(in))
+	    !sasl_server_digest_ok(in))
 		goto fail;
 	r = gsasl_step64(ex->gs, in, &o);
 	if (r == GSASL_NEEDS_MORE || r == GSASL_OK) {

@@ -265,8 +265,12 @@ int users_save(const struct users *u, const char *file, struct cl_err *err)
 	buf_adds(&out, "# clsmtpd users file: managed by clsmtpd-passwd(8); see clsmtpd.conf(5)\n");
 	for (i = 0; i < u->n; i++) {
 		const struct sasl_server_cred *c = &u->e[i].cred;
-		buf_printf(&out, "%s scram=%u,%s,%s,%s,%s,%s", u->e[i].name, c->iter, c->salt,
-		           c->stored1, c->server1, c->stored256, c->server256);
+		buf_adds(&out, u->e[i].name);
+		/* A plaintext-only account has no keys: "scram=0,,,,," would not
+		 * load again (found by tests/fuzz/fuzz_passwords). */
+		if (c->iter > 0)
+			buf_printf(&out, " scram=%u,%s,%s,%s,%s,%s", c->iter, c->salt, c->stored1,
+			           c->server1, c->stored256, c->server256);
 		if (c->plain != NULL) {
 			buf_adds(&out, " plain=");
 			b64_encode(c->plain, strlen(c->plain), &out);
