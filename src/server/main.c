@@ -72,7 +72,12 @@ static void main_usage(void)
 	        "       clsmtpd passwd [-u usersfile] add|change|remove|list [user]\n");
 }
 
-static int main_start_agent(struct srv *srv)
+typedef void (*main_agent_fn)(const struct conf *c, struct spool *sp, int wakefd);
+
+/* Fork an agent (local delivery or relay) that works from the spool and is
+ * woken through a pipe; *wake gets the pipe's write end, *pidp the child. */
+static int main_fork_agent(struct srv *srv, main_agent_fn run, int *wake, pid_t *pidp,
+                           const char *what)
 {
 	int p[2];
 	pid_t pid, parent = getpid();
@@ -92,50 +97,27 @@ static int main_start_agent(struct srv *srv)
 			close(srv->wake_fd);
 		if (main_relay_wake >= 0)
 			close(main_relay_wake);
-		deliver_run(srv->conf, srv->spool, p[0]);
+		run(srv->conf, srv->spool, p[0]);
 		_exit(0);
 	}
 	close(p[0]);
-	if (srv->wake_fd >= 0)
-		close(srv->wake_fd);
-	srv->wake_fd = p[1];
+	if (*wake >= 0)
+		close(*wake);
+	*wake = p[1];
 	fcntl(p[1], F_SETFL, O_NONBLOCK);
-	main_agent_pid = pid;
-	log_msg(LOG_INFO, "delivery agent started (pid %ld)", (long)pid);
+	*pidp = pid;
+	log_msg(LOG_INFO, "%s agent started (pid %ld)", what, (long)pid);
 	return 0;
+}
+
+static int main_start_agent(struct srv *srv)
+{
+	return main_fork_agent(srv, deliver_run, &srv->wake_fd, &main_agent_pid, "delivery");
 }
 
 static int main_start_relay(struct srv *srv)
 {
-	int p[2];
-	pid_t pid, parent = getpid();
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		main_agent_child(parent);
-		close(p[1]);
-		if (srv->wake_fd >= 0)
-			close(srv->wake_fd);
-		if (main_relay_wake >= 0)
-			close(main_relay_wake);
-		relay_run(srv->conf, srv->spool, p[0]);
-		_exit(0);
-	}
-	close(p[0]);
-	if (main_relay_wake >= 0)
-		close(main_relay_wake);
-	main_relay_wake = p[1];
-	fcntl(p[1], F_SETFL, O_NONBLOCK);
-	main_relay_pid = pid;
-	log_msg(LOG_INFO, "relay agent started (pid %ld)", (long)pid);
-	return 0;
+	return main_fork_agent(srv, relay_run, &main_relay_wake, &main_relay_pid, "relay");
 }
 
 static void main_on_chld(struct srv *srv)
