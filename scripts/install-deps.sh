@@ -10,7 +10,7 @@ PACKAGES="
  openssl ca-certificates
  postfix sasl2-bin libsasl2-modules libsasl2-modules-db
  swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl msmtp curl
- python3 python3-aiosmtpd
+ python3
  iproute2 procps tzdata time
  s-nail git git-email libmailtools-perl php-cli
  nftables dnsmasq-base
