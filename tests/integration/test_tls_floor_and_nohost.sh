@@ -9,16 +9,17 @@ require_client
 
 # --- TLS 1.1 only: the handshake must fail, and nothing be sent in clear.
 port=$(free_port)
-openssl s_server -quiet -accept "$port" -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' \
+openssl s_server -quiet -accept "127.0.0.1:$port" -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' \
 	-cert "$FIXTURE_CERT" -key "$FIXTURE_KEY" -naccept 1 \
 	>"$T_DIR/s_server.out" 2>"$T_DIR/s_server.err" </dev/null &
 srv=$!
 # Ready when the port is listening (asked of the kernel: a test connection
 # would use up the server's one accept).
-for _ in $(seq 100); do
-	[ -n "$(ss -Hltn "sport = :$port")" ] && break
+for _ in $(seq 200); do
+	[ -n "$(ss -Hltn "src 127.0.0.1:$port")" ] && break
 	sleep 0.05
 done
+[ -n "$(ss -Hltn "src 127.0.0.1:$port")" ] || diag "openssl s_server did not listen:" "$(cat "$T_DIR/s_server.err")"
 run_client -M 127.0.0.1 -P "$port" -Z smtps --tls-certcheck=off --timeout 10 "${TRUST[@]}" -U alice -A plain \
 	-r "$PW" -F a@example.test -T b@example.test "x"
 kill "$srv" 2>/dev/null
