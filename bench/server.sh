@@ -14,7 +14,8 @@ BUILD=${BUILD:-build}
 RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNS:-1000}
 PYTHON=/usr/bin/python3
-CLSMTPD=$PWD/$BUILD/clsmtpd
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+CLSMTPD=$BUILD/clsmtpd
 SMTP_SOURCE=/usr/sbin/smtp-source
 
 [ "$(id -u)" -eq 0 ] || { echo "bench/server.sh: run as root (it starts Postfix)" >&2; exit 1; }

@@ -73,6 +73,14 @@ struct smtp_message {
 	struct smtp_body_source body;
 	int body_8bit;            /* BODY=8BITMIME needed */
 	int smtputf8;             /* SMTPUTF8 needed (non-ASCII addresses) */
+	/* RFC 3461 parameters, sent only when the server offers DSN and
+	 * dropped otherwise (4.1); NULL (zero) means none. Each is checked
+	 * before anything is sent: a bad one is CL_EDATA. */
+	const char *ret;            /* "FULL" or "HDRS" */
+	const char *envid;          /* xtext as received, at most 100 chars */
+	const char *const *notify;  /* NULL, or nrcpt entries parallel to rcpts,
+	                             * each NULL or "NEVER", "SUCCESS,DELAY"... */
+	const char *const *orcpt;   /* the same: NULL or "rfc822;user@example" */
 };
 
 /* Outcome of one recipient, and of the whole message. */

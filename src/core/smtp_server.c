@@ -18,7 +18,8 @@ struct smtp_server {
 	struct smtp_server_hooks h;
 	enum smtp_srv_state state;
 	struct buf out, line, reply, arg, data;
-	char *mechs; /* mechanisms offered now */
+	struct buf held; /* input that arrived during SMTP_SRV_COMMIT */
+	char *mechs;     /* mechanisms offered now */
 	char helo[256];
 	int esmtp, authed, tls, pregreet;
 	int line_long;  /* discarding the rest of an overlong line */
@@ -33,8 +34,8 @@ struct smtp_server {
 };
 
 static const char *const smtp_srv_state_names[] = {
-    "GREET", "INIT", "READY",      "MAIL", "RCPT",    "DATA",
-    "BDAT",  "AUTH", "AUTH_FINAL", "TLS",  "CLOSING",
+    "GREET", "INIT", "READY",      "MAIL", "RCPT",   "DATA",
+    "BDAT",  "AUTH", "AUTH_FINAL", "TLS",  "COMMIT", "CLOSING",
 };
 
 const char *smtp_server_state_name(enum smtp_srv_state st)
@@ -93,6 +94,7 @@ struct smtp_server *smtp_server_new(const struct smtp_server_cfg *cfg,
 	buf_init(&s->reply, 1024);
 	buf_init(&s->arg, SMTP_SERVER_LINE_MAX);
 	buf_init(&s->data, SMTP_SERVER_CHUNK + 16);
+	buf_init(&s->held, SMTP_SERVER_HELD_MAX);
 	s->state = SMTP_SRV_GREET;
 	return s;
 }
@@ -112,6 +114,7 @@ void smtp_server_free(struct smtp_server *s)
 	buf_free(&s->reply);
 	buf_free(&s->arg);
 	buf_free(&s->data);
+	buf_wipe(&s->held);
 	free(s->mechs);
 	free(s);
 }
@@ -476,6 +479,15 @@ static const char *smtp_server_data_verdict(const struct smtp_server *s)
 	return NULL;
 }
 
+/* The message's verdict is queued: the transaction is over. */
+static void smtp_server_end_tx(struct smtp_server *s)
+{
+	s->in_tx_data = 0;
+	s->werr = 0;
+	smtp_server_reset_tx(s);
+	smtp_server_set_state(s, SMTP_SRV_READY);
+}
+
 /* The end of a message: judge the reader's findings, then commit. */
 static void smtp_server_end_data(struct smtp_server *s)
 {
@@ -491,13 +503,47 @@ static void smtp_server_end_data(struct smtp_server *s)
 		smtp_server_reply(s, refusal);
 	} else {
 		r = s->h.data_end ? s->h.data_end(s->h.arg, SMTP_DATA_OK, &s->reply) : 0;
+		if (r == SMTP_HOOK_LATER) {
+			/* The hook owns the data now: nothing to abort. */
+			s->in_tx_data = 0;
+			smtp_server_set_state(s, SMTP_SRV_COMMIT);
+			return;
+		}
 		smtp_server_reply_hook(s, r, "250 2.0.0 Ok",
 		                       "451 4.3.0 Error: queue file write error");
 	}
-	s->in_tx_data = 0;
-	s->werr = 0;
-	smtp_server_reset_tx(s);
-	smtp_server_set_state(s, SMTP_SRV_READY);
+	smtp_server_end_tx(s);
+}
+
+unsigned smtp_server_commit_done(struct smtp_server *s, int r, const char *reply)
+{
+	struct buf rest = BUF_INIT(SMTP_SERVER_HELD_MAX);
+	unsigned act;
+
+	s->act = 0;
+	if (s->state != SMTP_SRV_COMMIT)
+		return 0;
+	if (reply != NULL && *reply != '\0')
+		smtp_server_reply(s, reply);
+	else
+		smtp_server_reply(s, r == 0 ? "250 2.0.0 Ok"
+		                            : "451 4.3.0 Error: queue file write error");
+	if (s->state == SMTP_SRV_CLOSING)
+		return s->act;
+	smtp_server_end_tx(s);
+	if (s->held.len == 0)
+		return s->act;
+	/* What the client pipelined behind the end of data, in order. */
+	if (buf_add(&rest, s->held.data, s->held.len) < 0) {
+		buf_free(&rest);
+		smtp_server_close(s, "421 4.3.0 Error: out of memory");
+		return s->act;
+	}
+	buf_wipe(&s->held);
+	act = s->act;
+	act |= smtp_server_feed(s, rest.data, rest.len);
+	buf_wipe(&rest);
+	return act;
 }
 
 static void smtp_server_bdat(struct smtp_server *s, const char *args)
@@ -839,6 +885,12 @@ unsigned smtp_server_feed(struct smtp_server *s, const char *p, size_t n)
 
 		if (s->state == SMTP_SRV_CLOSING || s->state == SMTP_SRV_TLS)
 			break; /* pipelined behind STARTTLS or QUIT: discarded */
+		if (s->state == SMTP_SRV_COMMIT) {
+			/* Kept for smtp_server_commit_done. */
+			if (buf_add(&s->held, p + i, n - i) < 0)
+				smtp_server_close(s, "421 4.7.0 Error: too much pipelined input");
+			break;
+		}
 		if (s->state == SMTP_SRV_DATA || s->state == SMTP_SRV_BDAT) {
 			i += smtp_server_feed_data(s, p + i, n - i);
 			continue;

@@ -31,6 +31,7 @@ enum smtp_srv_state {
 	SMTP_SRV_AUTH,       /* in a SASL exchange */
 	SMTP_SRV_AUTH_FINAL, /* sent the server's last SASL data, want the empty line */
 	SMTP_SRV_TLS,        /* STARTTLS answered; waiting for the handshake */
+	SMTP_SRV_COMMIT,     /* data_end said "later": the message is being committed */
 	SMTP_SRV_CLOSING,    /* final reply queued; input ignored */
 };
 
@@ -51,7 +52,10 @@ enum smtp_data_end { SMTP_DATA_OK, SMTP_DATA_REFUSED, SMTP_DATA_ABORTED };
 enum smtp_auth_result { SMTP_AUTH_CONTINUE, SMTP_AUTH_OK, SMTP_AUTH_FAIL, SMTP_AUTH_TEMPFAIL };
 
 /* Hooks: each returns 0 to accept (reply may be left empty for the default
- * 2xx) or -1 to refuse with reply holding the whole reply line. */
+ * 2xx) or -1 to refuse with reply holding the whole reply line. data_end
+ * may also return SMTP_HOOK_LATER: the verdict comes with
+ * smtp_server_commit_done, and until then the session reads nothing. */
+#define SMTP_HOOK_LATER 1
 struct smtp_server_hooks {
 	void *arg;
 	int (*helo)(void *arg, const char *name, int ehlo, struct buf *reply);
@@ -101,8 +105,17 @@ void smtp_server_free(struct smtp_server *s);
 unsigned smtp_server_greet(struct smtp_server *s);
 /* Refuse the session at once with reply (e.g. "421 4.3.2 shutting down"). */
 unsigned smtp_server_refuse(struct smtp_server *s, const char *reply);
-/* Process bytes from the client; returns SMTP_SRV_ACT_* flags. */
+/* Process bytes from the client; returns SMTP_SRV_ACT_* flags. Bytes that
+ * arrive while a commit is under way (SMTP_SRV_COMMIT: commands pipelined
+ * behind the end of data) are kept, at most SMTP_SERVER_HELD_MAX, and
+ * processed by smtp_server_commit_done; the I/O layer should not read
+ * meanwhile (more is refused with 421). */
 unsigned smtp_server_feed(struct smtp_server *s, const char *p, size_t n);
+#define SMTP_SERVER_HELD_MAX (64 * 1024)
+/* The verdict of a data_end that returned SMTP_HOOK_LATER: r 0 (reply, or
+ * "250 2.0.0 Ok" if reply is NULL or empty) or -1 (reply, or a 451). The
+ * transaction ends and the kept input is processed; returns SMTP_SRV_ACT_*. */
+unsigned smtp_server_commit_done(struct smtp_server *s, int r, const char *reply);
 /* The TLS handshake after STARTTLS succeeded: forget everything (RFC 3207
  * 4.2) and offer these mechanisms from now on. */
 void smtp_server_tls_started(struct smtp_server *s, const char *auth_mechs);

@@ -6,6 +6,8 @@
  */
 #include "smtp_server_data.h"
 
+#include <string.h>
+
 enum { DR_BOL, DR_DOT, DR_DOTCR, DR_TEXT, DR_CR };
 
 void smtp_dreader_init(struct smtp_dreader *r, int dots, int normalize, size_t line_max,
@@ -68,6 +70,44 @@ static void smtp_dreader_text(struct smtp_dreader *r, struct buf *out, char c)
 	smtp_dreader_put(r, out, &c, 1);
 }
 
+/* A run of ordinary bytes (no CR, no LF) inside a line: what
+ * smtp_dreader_text does byte by byte, done for many at once. While the
+ * message is still clean the run stops short of the byte that would flag
+ * it (NUL, line or size limit): that byte goes through smtp_dreader_text,
+ * so what is kept never depends on how the input was cut. Returns how many
+ * bytes of in[0..n) it took (at least 1). */
+static size_t smtp_dreader_run(struct smtp_dreader *r, const char *in, size_t n, struct buf *out)
+{
+	const char *cr = memchr(in, '\r', n), *lf;
+	size_t m = cr ? (size_t)(cr - in) : n, room = out->max - out->len - 8;
+
+	if ((lf = memchr(in, '\n', m)) != NULL)
+		m = (size_t)(lf - in);
+	if (m > room)
+		m = room;
+	if (r->flags == 0) {
+		const char *z = memchr(in, '\0', m);
+		if (z != NULL)
+			m = (size_t)(z - in);
+		if (r->line_max > 0 && r->linelen + m > r->line_max)
+			m = r->line_max > r->linelen ? r->line_max - r->linelen : 0;
+		if (r->size_max > 0 && r->size + (long long)m > r->size_max)
+			m = r->size_max > r->size ? (size_t)(r->size_max - r->size) : 0;
+	}
+	if (m == 0) {
+		smtp_dreader_text(r, out, in[0]);
+		return 1;
+	}
+	r->st = DR_TEXT;
+	if (r->flags != 0 && memchr(in, '\0', m) != NULL)
+		r->flags |= SMTP_DR_NUL;
+	r->linelen += m;
+	if (r->line_max > 0 && r->linelen > r->line_max)
+		r->flags |= SMTP_DR_LONG_LINE;
+	smtp_dreader_put(r, out, in, m);
+	return m;
+}
+
 size_t smtp_dreader_feed(struct smtp_dreader *r, const char *in, size_t n, struct buf *out)
 {
 	size_t i;
@@ -78,6 +118,12 @@ size_t smtp_dreader_feed(struct smtp_dreader *r, const char *in, size_t n, struc
 		/* Room for the worst case of one byte: ".", CR LF, and c. */
 		if (out->len + 8 > out->max)
 			break;
+		if (c != '\r' && c != '\n' &&
+		    (r->st == DR_TEXT || (r->st == DR_BOL && (!r->dots || c != '.')))) {
+			/* The common case: the body of a line, in one piece. */
+			i += smtp_dreader_run(r, in + i, n - i, out) - 1;
+			continue;
+		}
 		switch (r->st) {
 		case DR_BOL:
 			if (r->dots && c == '.')

@@ -6,15 +6,24 @@
  * recipient is refused the message goes to nobody, so that a retry cannot
  * duplicate it: with DATA we drop the connection after 354, with several
  * recipients and BDAT the first chunk is sent without LAST and RSET undoes it.
+ * RFC 3461 DSN parameters ride on MAIL and RCPT only when the server offers
+ * DSN, and are checked first: nothing with a space, CR, LF or NUL goes out.
  */
 #include "smtp_session_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr_idn.h"
 #include "smtp_data.h"
+
+/* RFC 3461 4.4: an ENVID is at most 100 characters; 4.2: an ORCPT at most
+ * 500 (both counted as sent, in xtext). */
+#define TX_DSN_ENVID_MAX 100
+#define TX_DSN_ORCPT_MAX 500
 
 enum smtp_expect_kind {
 	EXP_AUTH,
@@ -300,6 +309,105 @@ static void tx_transcript_message(struct smtp_session *s, const char *p, size_t 
 	smtp_session_note(s, "[message body; %lld bytes in all]", total);
 }
 
+/* RFC 3461 4: xtext is "!" to "~" except "+" and "=", with "+XX" for the
+ * rest; so never a space, control character, CR, LF or NUL. */
+static int tx_dsn_xtext_ok(const char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == '+') {
+			if (i + 2 >= n || !isxdigit((unsigned char)v[i + 1]) ||
+			    !isxdigit((unsigned char)v[i + 2]))
+				return 0;
+			i += 2;
+		} else if (c < 0x21 || c > 0x7e || c == '=') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* RFC 3461 4.1: "NEVER", or a list of SUCCESS, FAILURE and DELAY. */
+static int tx_dsn_notify_ok(const char *v)
+{
+	static const char *const kw[] = {"NEVER", "SUCCESS", "FAILURE", "DELAY"};
+	int never = 0, other = 0;
+	size_t i, w;
+
+	for (;;) {
+		w = strcspn(v, ",");
+		for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+			if (w == strlen(kw[i]) && strncasecmp(v, kw[i], w) == 0)
+				break;
+		if (i == sizeof(kw) / sizeof(kw[0]))
+			return 0;
+		if (i == 0)
+			never = 1;
+		else
+			other = 1;
+		if (v[w] == '\0')
+			break;
+		v += w + 1;
+	}
+	return never != other;
+}
+
+/* RFC 3461 4.2: addr-type ";" xtext. */
+static int tx_dsn_orcpt_ok(const char *v)
+{
+	size_t n = strlen(v);
+	const char *semi = strchr(v, ';');
+
+	return n <= TX_DSN_ORCPT_MAX && semi != NULL && semi > v && tx_dsn_xtext_ok(v, n);
+}
+
+/* Check every DSN parameter before anything is queued: each goes on the
+ * wire as it is, so a bad one (a space, CR, LF, NUL or anything outside
+ * xtext) is refused rather than written, whether the server offers DSN
+ * or not (so that the outcome does not depend on the server). */
+static int tx_check_dsn(const struct smtp_message *m, struct cl_err *err)
+{
+	size_t i;
+
+	if (m->ret != NULL && strcasecmp(m->ret, "FULL") != 0 && strcasecmp(m->ret, "HDRS") != 0)
+		return err_set(err, CL_EDATA, "DSN parameter RET= is neither FULL nor HDRS");
+	if (m->envid != NULL && (m->envid[0] == '\0' || strlen(m->envid) > TX_DSN_ENVID_MAX ||
+	                         !tx_dsn_xtext_ok(m->envid, strlen(m->envid))))
+		return err_set(err, CL_EDATA,
+		               "DSN parameter ENVID= is not xtext of 1 to %d characters "
+		               "(RFC 3461 4.4)",
+		               TX_DSN_ENVID_MAX);
+	for (i = 0; i < m->nrcpt; i++) {
+		const char *nt = m->notify ? m->notify[i] : NULL;
+		const char *oc = m->orcpt ? m->orcpt[i] : NULL;
+		if (nt != NULL && !tx_dsn_notify_ok(nt))
+			return err_set(err, CL_EDATA,
+			               "DSN parameter NOTIFY= of recipient %zu is not NEVER or a "
+			               "list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1)",
+			               i + 1);
+		if (oc != NULL && !tx_dsn_orcpt_ok(oc))
+			return err_set(err, CL_EDATA,
+			               "DSN parameter ORCPT= of recipient %zu is not type;xtext of "
+			               "at most %d characters (RFC 3461 4.2)",
+			               i + 1, TX_DSN_ORCPT_MAX);
+	}
+	return 0;
+}
+
+static int tx_has_dsn(const struct smtp_message *m)
+{
+	size_t i;
+
+	if (m->ret != NULL || m->envid != NULL)
+		return 1;
+	for (i = 0; i < m->nrcpt; i++)
+		if ((m->notify && m->notify[i]) || (m->orcpt && m->orcpt[i]))
+			return 1;
+	return 0;
+}
+
 static int tx_mail_from(struct smtp_tx *t, struct cl_err *err)
 {
 	const struct smtp_session *s = t->s;
@@ -314,6 +422,30 @@ static int tx_mail_from(struct smtp_tx *t, struct cl_err *err)
 		buf_adds(&cmd, " BODY=8BITMIME");
 	if (m->smtputf8)
 		buf_adds(&cmd, " SMTPUTF8");
+	if (s->caps.flags & CAP_DSN) {
+		if (m->ret != NULL)
+			buf_adds(&cmd, strcasecmp(m->ret, "HDRS") == 0 ? " RET=HDRS" : " RET=FULL");
+		if (m->envid != NULL)
+			buf_printf(&cmd, " ENVID=%s", m->envid);
+	}
+	r = smtp_session_queue(t->s, buf_cstr(&cmd), (size_t)-1, err);
+	buf_free(&cmd);
+	return r;
+}
+
+static int tx_rcpt_to(struct smtp_tx *t, size_t i, struct cl_err *err)
+{
+	const struct smtp_message *m = t->m;
+	struct buf cmd = BUF_INIT(SMTP_CMD_MAX);
+	int r;
+
+	buf_printf(&cmd, "RCPT TO:<%s>", m->rcpts[i]);
+	if (t->s->caps.flags & CAP_DSN) {
+		if (m->notify && m->notify[i])
+			buf_printf(&cmd, " NOTIFY=%s", m->notify[i]);
+		if (m->orcpt && m->orcpt[i])
+			buf_printf(&cmd, " ORCPT=%s", m->orcpt[i]);
+	}
 	r = smtp_session_queue(t->s, buf_cstr(&cmd), (size_t)-1, err);
 	buf_free(&cmd);
 	return r;
@@ -326,6 +458,13 @@ static int tx_check_server(struct smtp_tx *t, struct cl_err *err)
 
 	if (m->nrcpt == 0)
 		return err_set(err, CL_EUSAGE, "no recipient");
+	if (tx_check_dsn(m, err) < 0)
+		return -1;
+	if (!(s->caps.flags & CAP_DSN) && tx_has_dsn(m))
+		smtp_session_note(t->s,
+		                  "%s does not offer DSN: RET, ENVID, NOTIFY and ORCPT are not "
+		                  "passed on (RFC 3461 4.1)",
+		                  s->p->host);
 	if (m->body_8bit && !(s->caps.flags & CAP_8BITMIME))
 		return err_set(err, CL_EUNAVAIL,
 		               "the message has 8-bit data and %s does not offer 8BITMIME",
@@ -460,8 +599,7 @@ static int tx_run(struct smtp_tx *t, int last, struct cl_err *err)
 			if (t->oc.auth_err.cls != CL_OK || t->oc.mail_err.cls != CL_OK)
 				break;
 		}
-		if (tx_queue_printf(t, err, "RCPT TO:<%s>", m->rcpts[i]) < 0 ||
-		    tx_expect(t, EXP_RCPT, i, to->command_ms) < 0)
+		if (tx_rcpt_to(t, i, err) < 0 || tx_expect(t, EXP_RCPT, i, to->command_ms) < 0)
 			goto out;
 	}
 	if (!pipelining) {

@@ -338,30 +338,69 @@ off_t spool_writer_size(const struct spool_writer *w)
 
 int spool_writer_commit(struct spool_writer *w, struct cl_err *err)
 {
-	struct spool *sp = w->sp;
+	int r;
 
-	if (fsync(w->fd) < 0) {
-		err_set(err, CL_EIO, "spool: fsync %s: %s", w->qid, strerror(errno));
-		spool_writer_abort(w);
-		return -1;
+	spool_commit_batch(&w, 1, &r, err);
+	return r;
+}
+
+const char *spool_writer_qid(const struct spool_writer *w)
+{
+	return w->qid;
+}
+
+/* Steps 3-5 of docs/spool.md for n messages at once: every file flushed,
+ * every file renamed, then msg/ flushed once. Writeback of all the files is
+ * started before the first fsync waits, so on a journalling file system the
+ * first flush's commit carries the others and theirs cost little. */
+void spool_commit_batch(struct spool_writer **w, size_t n, int *result, struct cl_err *errs)
+{
+	struct spool *sp;
+	size_t i, renamed = 0;
+
+	if (n == 0)
+		return;
+	sp = w[0]->sp;
+	if (n > 1)
+		for (i = 0; i < n; i++)
+			sync_file_range(w[i]->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	for (i = 0; i < n; i++) {
+		result[i] = -1;
+		if (fsync(w[i]->fd) < 0) {
+			err_set(&errs[i], CL_EIO, "spool: fsync %s: %s", w[i]->qid,
+			        strerror(errno));
+			spool_writer_abort(w[i]);
+			w[i] = NULL;
+			continue;
+		}
+		close(w[i]->fd);
+		w[i]->fd = -1;
+		if (renameat(sp->tmpfd, w[i]->qid, sp->msgfd, w[i]->qid) < 0) {
+			err_set(&errs[i], CL_EIO, "spool: rename %s: %s", w[i]->qid,
+			        strerror(errno));
+			spool_writer_abort(w[i]);
+			w[i] = NULL;
+			continue;
+		}
+		result[i] = 0;
+		renamed++;
 	}
-	close(w->fd);
-	w->fd = -1;
-	if (renameat(sp->tmpfd, w->qid, sp->msgfd, w->qid) < 0) {
-		err_set(err, CL_EIO, "spool: rename %s: %s", w->qid, strerror(errno));
-		spool_writer_abort(w);
-		return -1;
+	/* The step everyone else leaves out: the renames are durable only
+	 * once the directory is. */
+	if (renamed > 0 && fsync(sp->msgfd) < 0) {
+		int e = errno;
+		for (i = 0; i < n; i++) {
+			if (w[i] == NULL)
+				continue;
+			err_set(&errs[i], CL_EIO, "spool: fsync msg/: %s", strerror(e));
+			unlinkat(sp->msgfd, w[i]->qid, 0);
+			result[i] = -1;
+		}
 	}
-	/* The step everyone else leaves out: the rename is durable only once
-	 * the directory is. */
-	if (fsync(sp->msgfd) < 0) {
-		err_set(err, CL_EIO, "spool: fsync msg/: %s", strerror(errno));
-		unlinkat(sp->msgfd, w->qid, 0);
-		free(w);
-		return -1;
+	for (i = 0; i < n; i++) {
+		free(w[i]);
+		w[i] = NULL;
 	}
-	free(w);
-	return 0;
 }
 
 void spool_writer_abort(struct spool_writer *w)
@@ -614,20 +653,53 @@ int spool_all_final(const struct spool_envelope *env)
 	return 1;
 }
 
-int spool_finish(struct spool *sp, const struct spool_envelope *env, struct cl_err *err)
+/* Unlink msg/QID, flushing msg/ if sync (before the journal goes: else a
+ * crash could leave the message without its outcomes), then state/QID;
+ * *journal says whether state/ changed. */
+static int spool_unlink_msg(struct spool *sp, const struct spool_envelope *env, int sync,
+                            int *journal, struct cl_err *err)
 {
+	*journal = 0;
 	if (!spool_all_final(env))
 		return err_set(err, CL_ESOFTWARE, "spool: %s still has pending recipients",
 		               env->qid);
 	if (unlinkat(sp->msgfd, env->qid, 0) < 0 && errno != ENOENT)
 		return err_set(err, CL_EIO, "spool: unlink msg/%s: %s", env->qid, strerror(errno));
-	fsync(sp->msgfd);
+	if (sync)
+		fsync(sp->msgfd);
 	if (unlinkat(sp->statefd, env->qid, 0) < 0) {
 		if (errno != ENOENT)
 			return err_set(err, CL_EIO, "spool: unlink state/%s: %s", env->qid,
 			               strerror(errno));
 		return 0; /* no journal: state/ did not change, nothing to flush */
 	}
-	fsync(sp->statefd);
+	*journal = 1;
+	return 0;
+}
+
+int spool_finish(struct spool *sp, const struct spool_envelope *env, struct cl_err *err)
+{
+	int journal;
+
+	if (spool_unlink_msg(sp, env, 1, &journal, err) < 0)
+		return -1;
+	if (journal)
+		fsync(sp->statefd);
+	return 0;
+}
+
+int spool_finish_lazy(struct spool *sp, const struct spool_envelope *env, struct cl_err *err)
+{
+	int journal;
+
+	return spool_unlink_msg(sp, env, 0, &journal, err);
+}
+
+int spool_sync(struct spool *sp, struct cl_err *err)
+{
+	if (fsync(sp->msgfd) < 0)
+		return err_set(err, CL_EIO, "spool: fsync msg/: %s", strerror(errno));
+	if (fsync(sp->statefd) < 0)
+		return err_set(err, CL_EIO, "spool: fsync state/: %s", strerror(errno));
 	return 0;
 }

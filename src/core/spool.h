@@ -77,6 +77,14 @@ int spool_writer_begin(struct spool *sp, struct spool_envelope *env, struct spoo
 int spool_writer_write(struct spool_writer *w, const void *p, size_t n, struct cl_err *err);
 off_t spool_writer_size(const struct spool_writer *w);
 int spool_writer_commit(struct spool_writer *w, struct cl_err *err);
+/* Commit n writers together (the group commit of clsmtpd's reception):
+ * result[i] is 0 (durable: 250 may be sent) or -1 with errs[i] set. Every
+ * writer is consumed. Touches nothing but the writers and the spool's
+ * directory descriptors, so it may run in a thread of its own while the
+ * event loop begins and writes other messages. */
+void spool_commit_batch(struct spool_writer **w, size_t n, int *result, struct cl_err *errs);
+/* The QID of a writer (for the logs of a commit done elsewhere). */
+const char *spool_writer_qid(const struct spool_writer *w);
 void spool_writer_abort(struct spool_writer *w);
 
 /* Call cb for every committed QID (in no particular order); stops when cb
@@ -95,6 +103,12 @@ int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char ki
 int spool_all_final(const struct spool_envelope *env);
 /* Remove msg/QID then state/QID (each durable) once every recipient is final. */
 int spool_finish(struct spool *sp, const struct spool_envelope *env, struct cl_err *err);
+/* The same without flushing the directories, for an agent finishing a
+ * batch: it calls spool_sync once after the batch. Until then a crash may
+ * bring the message back (delivered again, never lost). */
+int spool_finish_lazy(struct spool *sp, const struct spool_envelope *env, struct cl_err *err);
+/* Flush msg/ and state/ (the removals of spool_finish_lazy). */
+int spool_sync(struct spool *sp, struct cl_err *err);
 /* 1 if qid has the QID form (safe as a file name). */
 int spool_qid_valid(const char *qid);
 const char *spool_rstate_name(enum spool_rstate s);

@@ -285,6 +285,12 @@ static int evloop_handshake(struct srv *srv, struct conn *c, int64_t now)
 static void evloop_pregreet(struct srv *srv, struct conn *c, const char *in, size_t n);
 static void evloop_data_rate(struct srv *srv, struct conn *c, size_t n, int64_t now);
 
+/* The session waits for its group commit (commit.h). */
+static int evloop_committing(struct conn *c)
+{
+	return smtp_server_state(session_smtp(c->sess)) == SMTP_SRV_COMMIT;
+}
+
 /* Do what can be done for c now. -1: drop the connection. */
 static int evloop_step(struct srv *srv, struct conn *c, int64_t now)
 {
@@ -316,6 +322,8 @@ static int evloop_step(struct srv *srv, struct conn *c, int64_t now)
 		}
 		if (c->closing)
 			return smtp_server_output(sm)->len == 0 ? -1 : 0;
+		if (smtp_server_state(sm) == SMTP_SRV_COMMIT)
+			return 0; /* nothing is read until the 250 (commit.h) */
 		if (c->starttls) {
 			c->starttls = 0;
 			c->implicit = 0;
@@ -426,6 +434,9 @@ static void evloop_track(struct srv *srv, struct conn *c, int64_t now)
 static int64_t evloop_due(const struct srv *srv, struct conn *c)
 {
 	int64_t t = c->session_deadline;
+
+	if (evloop_committing(c))
+		return INT64_MAX; /* the committer's pipe wakes us */
 
 	if (c->hold_until != 0)
 		return c->hold_until < t ? c->hold_until : t;
@@ -659,8 +670,8 @@ static int evloop_timers(struct srv *srv, struct conn *c, int64_t now)
 		if (evloop_step(srv, c, now) < 0)
 			return 1;
 	}
-	if (c->hold_until > now)
-		return 0;
+	if (c->hold_until > now || evloop_committing(c))
+		return 0; /* our turn, not the client's */
 	if (!c->closing && c->req_deadline != 0 && now >= c->req_deadline) {
 		log_msg(LOG_NOTICE, "defence: action=drop client=%s reason=slow-request state=%s",
 		        session_peer(c->sess), smtp_server_state_name(smtp_server_state(sm)));
@@ -698,15 +709,18 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 	size_t nconn = 0, i, k;
 	struct pollfd *pfd = NULL;
 	unsigned seen_gen = defence_srv() ? defence_generation(defence_srv()) : 0;
+	struct cl_err cerr;
 
 	if (evloop_signals() < 0)
 		return -1;
+	if (srv->committer == NULL && committer_start(&srv->committer, &cerr) < 0)
+		log_msg(LOG_WARNING, "%s; committing in the event loop", cerr.msg);
 	while (!evloop_got_term) {
 		int64_t now = timeout_now_ms(), next = now + 60000, t;
 		size_t np = 0, npconn, nctl;
 		int again = 0, r, kick = 0;
 		struct defence *d = defence_srv();
-		void *p = realloc(pfd, (1 + evloop_nls + nconn + CTL_POLLFDS) * sizeof(*pfd));
+		void *p = realloc(pfd, (2 + evloop_nls + nconn + CTL_POLLFDS) * sizeof(*pfd));
 
 		if (p == NULL)
 			abort();
@@ -722,9 +736,12 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			/* Held (tarpit): nothing in or out until the timer. */
 			if (c->hold_until > now)
 				ev = 0;
+			/* Committing: no input until the 250 is queued. */
+			else if (evloop_committing(c))
+				ev &= (short)~POLLIN;
 			pfd[np++] = (struct pollfd){c->fd, ev, 0};
 			if (c->tls != NULL && c->phase == CONN_OPEN && ev != 0 &&
-			    tls_server_pending(c->tls) > 0)
+			    !evloop_committing(c) && tls_server_pending(c->tls) > 0)
 				again = 1;
 			t = evloop_due(srv, c);
 			if (t < next)
@@ -733,6 +750,8 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 		npconn = nconn;
 		nctl = ctl_pollfds(&pfd[np]);
 		np += nctl;
+		if (srv->committer != NULL)
+			pfd[np++] = (struct pollfd){committer_fd(srv->committer), POLLIN, 0};
 		t = defence_srv_tick(now);
 		if (t != 0 && t < next)
 			next = t;
@@ -763,6 +782,8 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			seen_gen = defence_generation(d);
 			kick = 1;
 		}
+		if (srv->committer != NULL && (pfd[np - 1].revents & POLLIN))
+			committer_collect(srv->committer, session_orphan_committed, srv);
 		/* Connections first (pfd indexes follow conns), then accepts. */
 		for (i = 0, k = 0; i < nconn; i++) {
 			struct conn *c = conns[i];
@@ -774,6 +795,12 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 				drop = evloop_kick(c);
 			if (drop) {
 				/* closed below */
+			} else if (session_commit_ready(c->sess)) {
+				/* Its batch is durable: the 250, then what was
+				 * pipelined behind the data. */
+				evloop_act(c, session_commit_finish(c->sess));
+				c->last_reply = c->last_read = now;
+				drop = evloop_step(srv, c, now) < 0;
 			} else if (c->hold_until > now) {
 				/* Held: only a hang-up matters. */
 				drop = (pp->revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
@@ -807,6 +834,9 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 		evloop_flush(conns[i]);
 		evloop_conn_free(srv, conns[i]);
 	}
+	/* Messages handed over are committed (and delivered) all the same. */
+	committer_stop(srv->committer, session_orphan_committed, srv);
+	srv->committer = NULL;
 	for (i = 0; i < evloop_nls; i++)
 		close(evloop_ls[i].fd);
 	ctl_close(1);

@@ -11,8 +11,10 @@
 
 /* Stop reading from a client whose replies pile up beyond this. */
 #define EVLOOP_OUT_HIGH (64 * 1024)
-/* Bytes read from a socket at a time. */
-#define EVLOOP_READ_CHUNK 16384
+/* Bytes read from a socket at a time: as much as the session's data
+ * buffer (SMTP_SERVER_CHUNK) takes, so a large message costs one read and
+ * one spool write per 64 KB. */
+#define EVLOOP_READ_CHUNK 65536
 /* A closing connection that does not take its last reply is dropped. */
 #define EVLOOP_LINGER_MS 10000
 

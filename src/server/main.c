@@ -33,20 +33,7 @@
 
 static pid_t main_agent_pid = -1;
 static pid_t main_relay_pid = -1;
-static int main_relay_wake = -1; /* write end of the relay agent's pipe */
 static int main_terminating;
-
-void srv_wake_agent(struct srv *s)
-{
-	char c = 1;
-
-	if (s->wake_fd >= 0 && write(s->wake_fd, &c, 1) < 0) {
-		/* EAGAIN: the agent has a wake-up pending already */
-	}
-	if (main_relay_wake >= 0 && write(main_relay_wake, &c, 1) < 0) {
-		/* the same */
-	}
-}
 
 /* In an agent just forked: die with clsmtpd (a SIGKILLed clsmtpd leaves
  * no agent behind to race the next one's), and forget the listeners. */
@@ -95,8 +82,8 @@ static int main_fork_agent(struct srv *srv, main_agent_fn run, int *wake, pid_t 
 		close(p[1]);
 		if (srv->wake_fd >= 0)
 			close(srv->wake_fd);
-		if (main_relay_wake >= 0)
-			close(main_relay_wake);
+		if (srv->relay_wake_fd >= 0)
+			close(srv->relay_wake_fd);
 		run(srv->conf, srv->spool, p[0]);
 		_exit(0);
 	}
@@ -117,7 +104,7 @@ static int main_start_agent(struct srv *srv)
 
 static int main_start_relay(struct srv *srv)
 {
-	return main_fork_agent(srv, relay_run, &main_relay_wake, &main_relay_pid, "relay");
+	return main_fork_agent(srv, relay_run, &srv->relay_wake_fd, &main_relay_pid, "relay");
 }
 
 static void main_on_chld(struct srv *srv)
@@ -285,6 +272,7 @@ int main(int argc, char **argv)
 		return queue_cli_main(cfile, flush);
 	memset(&srv, 0, sizeof(srv));
 	srv.wake_fd = -1;
+	srv.relay_wake_fd = -1;
 	err_clear(&err);
 	if (conf_load(&srv.conf, cfile, &err) < 0) {
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
@@ -366,8 +354,8 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, "shutting down");
 	if (srv.wake_fd >= 0)
 		close(srv.wake_fd); /* the agent sees EOF and exits */
-	if (main_relay_wake >= 0)
-		close(main_relay_wake);
+	if (srv.relay_wake_fd >= 0)
+		close(srv.relay_wake_fd);
 	/* The relay agent may be inside a long SMTP session: stop it now;
 	 * whatever it had not journalled is sent again later. */
 	if (main_relay_pid > 0) {

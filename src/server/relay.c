@@ -5,6 +5,8 @@
  * sends each destination's messages back to back over one session of the
  * client engine. An outcome is journalled per recipient only after the
  * server's reply, so a crash at any point repeats a delivery, never loses one.
+ * The envelope's DSN parameters go along (the engine drops them for a server
+ * without DSN, RFC 3461 4.1).
  */
 #include "relay.h"
 
@@ -352,13 +354,17 @@ static int relay_open(struct relay_agent *a, const char *host, const char *port,
 }
 
 /* Connect to dest. *permanent: the destination can never take mail (no
- * such domain, null MX): its recipients fail rather than wait. */
+ * such domain, neither MX nor address, null MX, a loop back to us): its
+ * recipients fail rather than wait. */
 static int relay_connect(struct relay_agent *a, const char *dest, int *permanent,
                          struct cl_err *err)
 {
 	struct relay_mx mx[RELAY_MX_MAX];
+	struct relay_mx_self self;
 	const struct relay_route *rt;
+	const char **listen;
 	size_t n = 0, i;
+	int r;
 
 	*permanent = 0;
 	a->desc[0] = '\0';
@@ -371,7 +377,17 @@ static int relay_connect(struct relay_agent *a, const char *dest, int *permanent
 	}
 	if ((rt = relay_conf_route(a->rc, dest)) != NULL)
 		return relay_open(a, rt->host, rt->port, 0, err);
-	if (relay_mx_lookup(dest, mx, RELAY_MX_MAX, &n, err) < 0) {
+	/* The local host, for the loop check (RFC 5321 5.1). */
+	if ((listen = calloc(a->c->nlisten ? a->c->nlisten : 1, sizeof(*listen))) == NULL)
+		abort();
+	for (i = 0; i < a->c->nlisten; i++)
+		listen[i] = a->c->listen[i].host;
+	self.hostname = a->c->hostname;
+	self.listen = listen;
+	self.nlisten = a->c->nlisten;
+	r = relay_mx_lookup(dest, &self, mx, RELAY_MX_MAX, &n, err);
+	free(listen);
+	if (r < 0) {
 		*permanent = err->cls == CL_ENOHOST;
 		return -1;
 	}
@@ -436,6 +452,45 @@ static const char *relay_reply_in(const char *msg)
 	return NULL;
 }
 
+/* The MAIL FROM parameters the spool kept ("BODY=8BITMIME SMTPUTF8
+ * RET=HDRS ENVID=x", or "-"), read a word at a time: a keyword inside an
+ * ENVID value is not the parameter. */
+struct relay_mail_params {
+	int body_8bit, smtputf8;
+	const char *ret; /* "FULL", "HDRS" or NULL */
+	char *envid;     /* malloc'd, or NULL */
+};
+
+static void relay_mail_params(const char *params, struct relay_mail_params *mp)
+{
+	const char *p = params ? params : "";
+
+	memset(mp, 0, sizeof(*mp));
+	while (*p) {
+		size_t w = strcspn(p, " ");
+		if (w == 13 && strncasecmp(p, "BODY=8BITMIME", w) == 0)
+			mp->body_8bit = 1;
+		else if (w == 8 && strncasecmp(p, "SMTPUTF8", w) == 0)
+			mp->smtputf8 = 1;
+		else if (w == 8 && strncasecmp(p, "RET=HDRS", w) == 0)
+			mp->ret = "HDRS";
+		else if (w == 8 && strncasecmp(p, "RET=FULL", w) == 0)
+			mp->ret = "FULL";
+		else if (w > 6 && strncasecmp(p, "ENVID=", 6) == 0 && mp->envid == NULL &&
+		         (mp->envid = strndup(p + 6, w - 6)) == NULL)
+			abort();
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+/* A per-recipient DSN parameter of the spool: "-" is none. */
+static const char *relay_dsn_value(const char *v)
+{
+	return v == NULL || *v == '\0' || strcmp(v, "-") == 0 ? NULL : v;
+}
+
 /* Send env's recipients idx[0..n) over the open session and journal each
  * one's outcome. */
 static void relay_send(struct relay_agent *a, struct spool_envelope *env, const size_t *idx,
@@ -447,16 +502,23 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	struct cl_err err;
 	struct stat st;
 	struct buf t = BUF_INIT(SPOOL_LINE_MAX);
-	const char **rcpts;
+	const char **rcpts, **notify, **orcpt;
+	struct relay_mail_params mp;
 	size_t k;
 	int r, early;
 
 	err_clear(&err);
 	rcpts = calloc(n, sizeof(*rcpts));
-	if (rcpts == NULL)
+	notify = calloc(n, sizeof(*notify));
+	orcpt = calloc(n, sizeof(*orcpt));
+	if (rcpts == NULL || notify == NULL || orcpt == NULL)
 		abort();
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
 		rcpts[k] = env->rcpt[idx[k]].addr;
+		notify[k] = relay_dsn_value(env->rcpt[idx[k]].notify);
+		orcpt[k] = relay_dsn_value(env->rcpt[idx[k]].orcpt);
+	}
+	relay_mail_params(env->from_params, &mp);
 	smtp_result_init(&res);
 	body.fd = spool_data_fd(a->sp, env, &err);
 	if (body.fd < 0 || fstat(body.fd, &st) < 0) {
@@ -472,8 +534,12 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	m.body.read = relay_body_read;
 	m.body.arg = &body;
 	m.body.size = body.left;
-	m.body_8bit = strstr(env->from_params, "BODY=8BITMIME") != NULL;
-	m.smtputf8 = strstr(env->from_params, "SMTPUTF8") != NULL;
+	m.body_8bit = mp.body_8bit;
+	m.smtputf8 = mp.smtputf8;
+	m.ret = mp.ret;
+	m.envid = mp.envid;
+	m.notify = notify;
+	m.orcpt = orcpt;
 	r = smtp_session_send(a->sess, &m, last, &res, &err);
 	/* Refused before any recipient was judged (AUTH or MAIL FROM): the
 	 * recipients' 503/530 are not about them. */
@@ -527,6 +593,9 @@ out:
 		close(body.fd);
 	smtp_result_free(&res);
 	free(rcpts);
+	free(notify);
+	free(orcpt);
+	free(mp.envid);
 	buf_free(&t);
 }
 

@@ -2,7 +2,8 @@
  * relay_mx.h - where direct delivery goes (relay_mode mx): the MX hosts of
  * a domain, by preference, through the system resolver (res_nquery); the
  * domain itself when it has no MX (RFC 5321 5.1, implicit MX); nothing for
- * a null MX (RFC 7505) or a domain that does not exist.
+ * a null MX (RFC 7505), a domain without MX or address, or one whose MX
+ * hosts would bring the mail back to this host (RFC 5321 5.1).
  */
 #ifndef CLSMTPD_RELAY_MX_H
 #define CLSMTPD_RELAY_MX_H
@@ -19,13 +20,40 @@ struct relay_mx {
 	char host[256];
 };
 
+/* The local host, for the loop check: clsmtpd.conf's hostname and the
+ * addresses of its listen lines, numeric ("*", 0.0.0.0 and :: stand for
+ * every address of this machine, read with getifaddrs). */
+struct relay_mx_self {
+	const char *hostname;
+	const char *const *listen;
+	size_t nlisten;
+};
+
 /* Parse a DNS answer to an MX query: 0 with the hosts sorted by
  * preference (at most max), 1 for a null MX ("0 ."), -1 if malformed. */
 int relay_mx_parse(const unsigned char *msg, size_t len, struct relay_mx *out, size_t max,
                    size_t *n);
-/* Look the hosts up: 0 with *n >= 1; -1 with err CL_ENOHOST (no such
- * domain, null MX: permanent) or CL_ETEMP (the DNS did not answer). */
-int relay_mx_lookup(const char *domain, struct relay_mx *out, size_t max, size_t *n,
-                    struct cl_err *err);
+/* What an A or AAAA query (type ns_t_a or ns_t_aaaa) found, from
+ * res_nquery's length and, when that is < 0, its h_errno: 1 an address of
+ * that type; 0 none (NXDOMAIN, NODATA, a CNAME to nothing); -1 the DNS did
+ * not say (SERVFAIL, timeout, refusal, a malformed answer). */
+int relay_mx_addr_answer(const unsigned char *msg, int len, int herr, unsigned type);
+/* RFC 5321 5.1: of mx[0..n), sorted by preference, where self[i] is set
+ * when mx[i] is the local host, how many lead the list with a preference
+ * value strictly lower than the local host's best: n if the local host is
+ * not among them, 0 if the mail would loop back. */
+size_t relay_mx_below_self(const struct relay_mx *mx, size_t n, const unsigned char *self);
+/* 1 if host is the local host's name (case and a final dot ignored). */
+int relay_mx_name_is_self(const struct relay_mx_self *self, const char *host);
+/* 1 if the address (a struct sockaddr, AF_INET or AF_INET6) reaches a
+ * listener of the local host. */
+int relay_mx_addr_is_self(const struct relay_mx_self *self, const void *sa);
+/* Look the hosts up: 0 with *n >= 1; -1 with err CL_ENOHOST (permanent:
+ * no such domain, neither MX nor address, null MX, or, self not NULL, the
+ * local host is the best MX left) or CL_ETEMP (the DNS did not answer).
+ * err's text begins with its RFC 3463 status. With self, the hosts not
+ * strictly preferred to the local host are left out. */
+int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct relay_mx *out,
+                    size_t max, size_t *n, struct cl_err *err);
 
 #endif

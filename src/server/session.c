@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "defence_srv.h"
+#include "commit.h"
 #include "log.h"
 #include "policy.h"
 #include "timeout.h"
@@ -29,6 +30,8 @@ struct session {
 	int have_env;
 	struct smtp_mail_params mp;
 	struct spool_writer *w;
+	struct commit_job *job; /* the message's group commit under way */
+	long long size;         /* of the message being committed */
 	/* The defence (defence_srv.h): who the client is, what this feed
 	 * earned it (a reply delay, a ban), the account AUTH looked up. */
 	struct defence_net host;
@@ -232,12 +235,31 @@ static int session_data_write(void *arg, const char *p, size_t n)
 	return 0;
 }
 
+/* The commit's outcome: log it and say what to answer. */
+static int session_committed(struct session *s, int r, const struct cl_err *err, struct buf *reply)
+{
+	size_t i;
+
+	if (r < 0) {
+		log_msg(LOG_ERR, "%s: %s", s->env.qid, err->msg);
+		buf_set(reply, "451 4.3.0 Error: queue file write error");
+		return -1;
+	}
+	log_msg(LOG_INFO, "%s: from=<%s>, size=%lld, nrcpt=%zu (queue active)", s->env.qid,
+	        s->env.from, s->size, s->env.nrcpt);
+	for (i = 0; i < s->env.nrcpt; i++)
+		log_msg(LOG_INFO, "%s: to=<%s>, class=%s", s->env.qid, s->env.rcpt[i].addr,
+		        s->env.rcpt[i].cls == SPOOL_LOCAL ? "local" : "relay");
+	buf_printf(reply, "250 2.0.0 Ok: queued as %s", s->env.qid);
+	srv_wake_agent(s->srv);
+	return 0;
+}
+
 static int session_data_end(void *arg, enum smtp_data_end how, struct buf *reply)
 {
 	struct session *s = arg;
 	struct cl_err err;
-	long long size;
-	size_t i;
+	int r;
 
 	if (s->w == NULL)
 		return -1;
@@ -248,23 +270,53 @@ static int session_data_end(void *arg, enum smtp_data_end how, struct buf *reply
 		s->w = NULL;
 		return 0;
 	}
-	size = (long long)spool_writer_size(s->w);
-	err_clear(&err);
-	if (spool_writer_commit(s->w, &err) < 0) {
-		s->w = NULL;
-		log_msg(LOG_ERR, "%s: %s", s->env.qid, err.msg);
-		buf_set(reply, "451 4.3.0 Error: queue file write error");
-		return -1;
+	s->size = (long long)spool_writer_size(s->w);
+	if (s->srv->committer != NULL) {
+		s->job = committer_submit(s->srv->committer, s->w);
+		if (s->job != NULL) {
+			s->w = NULL;
+			return SMTP_HOOK_LATER; /* session_commit_finish answers */
+		}
 	}
+	err_clear(&err);
+	r = spool_writer_commit(s->w, &err);
 	s->w = NULL;
-	log_msg(LOG_INFO, "%s: from=<%s>, size=%lld, nrcpt=%zu (queue active)", s->env.qid,
-	        s->env.from, size, s->env.nrcpt);
-	for (i = 0; i < s->env.nrcpt; i++)
-		log_msg(LOG_INFO, "%s: to=<%s>, class=%s", s->env.qid, s->env.rcpt[i].addr,
-		        s->env.rcpt[i].cls == SPOOL_LOCAL ? "local" : "relay");
-	buf_printf(reply, "250 2.0.0 Ok: queued as %s", s->env.qid);
-	srv_wake_agent(s->srv);
-	return 0;
+	return session_committed(s, r, &err, reply);
+}
+
+int session_commit_ready(struct session *s)
+{
+	return s->job != NULL && commit_job_done(s->job);
+}
+
+unsigned session_commit_finish(struct session *s)
+{
+	struct buf reply = BUF_INIT(256);
+	struct cl_err err;
+	unsigned act;
+	int r;
+
+	err_clear(&err);
+	r = commit_job_finish(s->job, &err);
+	s->job = NULL;
+	r = session_committed(s, r, &err, &reply);
+	act = smtp_server_commit_done(s->smtp, r, buf_cstr(&reply));
+	buf_free(&reply);
+	return act;
+}
+
+void session_orphan_committed(void *arg, const char *qid, int ok)
+{
+	struct srv *srv = arg;
+
+	if (!ok) {
+		log_msg(LOG_ERR, "%s: commit failed after the client left", qid);
+		return;
+	}
+	/* Durable, so it is delivered; the client did not see our 250 and
+	 * may send it again (at least once, never lost). */
+	log_msg(LOG_NOTICE, "%s: committed after the client left (queue active)", qid);
+	srv_wake_agent(srv);
 }
 
 static void session_reset(void *arg)
@@ -451,6 +503,9 @@ void session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
+	/* A commit under way completes without us (committer_collect). */
+	if (s->job != NULL)
+		commit_job_forget(s->job);
 	/* Frees (and aborts) the transaction through the hooks first. */
 	smtp_server_free(s->smtp);
 	session_clear_env(s);

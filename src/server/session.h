@@ -22,6 +22,15 @@ struct smtp_server *session_smtp(struct session *s);
 void session_tls_up(struct session *s, struct tls_server_conn *tc, int after_starttls);
 const char *session_peer(const struct session *s);
 
+/* The group commit (commit.h): 1 when the message this session handed
+ * over is committed; then session_commit_finish logs it, queues the reply
+ * and goes on with what the client pipelined (SMTP_SRV_ACT_* flags). */
+int session_commit_ready(struct session *s);
+unsigned session_commit_finish(struct session *s);
+/* committer_collect's report of a commit whose session had gone (arg: the
+ * struct srv). */
+void session_orphan_committed(void *arg, const char *qid, int ok);
+
 /* The defence's view (defence_srv.h). The reply delay (ms) this session's
  * last input earned, cleared by taking it: the event loop holds the output
  * that long. */

@@ -13,6 +13,7 @@ struct stub {
 	int rcpt_calls;
 	int auth_steps;
 	int auth_final_data; /* reply OK with server data (like SCRAM) */
+	int later;           /* data_end answers SMTP_HOOK_LATER (group commit) */
 };
 
 static int stub_rcpt(void *arg, const char *to, const struct smtp_rcpt_params *rp,
@@ -39,6 +40,8 @@ static int stub_end(void *arg, enum smtp_data_end how, struct buf *reply)
 	struct stub *st = arg;
 	if (how == SMTP_DATA_OK) {
 		st->committed++;
+		if (st->later)
+			return SMTP_HOOK_LATER;
 		buf_set(reply, "250 2.0.0 Ok: queued as TEST");
 	} else if (how == SMTP_DATA_REFUSED) {
 		st->refused++;
@@ -388,6 +391,73 @@ TEST(test_server_feeding_byte_by_byte_gives_the_same_replies)
 	buf_free(&st2.msg);
 }
 
+/* The group commit: data_end says "later"; nothing more is answered (the
+ * pipelined commands are kept) until commit_done gives the verdict. */
+TEST(test_server_commit_later_holds_pipelined_commands_until_the_verdict)
+{
+	struct stub st;
+	struct smtp_server *s = mk(&st, 0, "");
+	char got[2048];
+	unsigned act;
+
+	greet(s);
+	st.later = 1;
+	feed(s, "EHLO c\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n", got,
+	     sizeof(got));
+	feed(s, "one\r\n.\r\nMAIL FROM:<c@example.test>\r\nRCPT TO:<d@example.test>\r\nQU", got,
+	     sizeof(got));
+	CHECK_STR(got, "");
+	CHECK_INT(smtp_server_state(s), SMTP_SRV_COMMIT);
+	CHECK_INT(smtp_server_input_pending(s), 0); /* our turn, not the client's */
+	CHECK_INT(st.committed, 1);
+	CHECK_INT(st.aborted, 0);
+	feed(s, "IT\r\n", got, sizeof(got)); /* more while committing: kept too */
+	CHECK_STR(got, "");
+	act = smtp_server_commit_done(s, 0, "250 2.0.0 Ok: queued as LATER");
+	{
+		struct buf *o = smtp_server_output(s);
+		CHECK_STR(buf_cstr(o), "250 2.0.0 Ok: queued as LATER\r\n250 2.1.0 Ok\r\n"
+		                       "250 2.1.5 Ok\r\n221 2.0.0 Bye\r\n");
+		buf_consume(o, o->len);
+	}
+	CHECK(act & SMTP_SRV_ACT_CLOSE);
+	CHECK_STR(buf_cstr(&st.msg), "one\r\n");
+	smtp_server_free(s);
+	buf_free(&st.msg);
+}
+
+/* A failed commit answers 451 (or the hook's reply), and the session goes
+ * on; BDAT LAST takes the same path. A session freed while committing
+ * aborts nothing: the data belongs to the hook. */
+TEST(test_server_commit_later_failure_and_bdat)
+{
+	struct stub st;
+	struct smtp_server *s = mk(&st, 0, "");
+	char got[2048];
+
+	greet(s);
+	st.later = 1;
+	feed(s,
+	     "EHLO c\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nBDAT 4 "
+	     "LAST\r\nab\r\n",
+	     got, sizeof(got));
+	CHECK_INT(smtp_server_state(s), SMTP_SRV_COMMIT);
+	smtp_server_commit_done(s, -1, NULL);
+	CHECK(strstr(buf_cstr(smtp_server_output(s)), "451 4.3.0") != NULL);
+	buf_consume(smtp_server_output(s), smtp_server_output(s)->len);
+	CHECK_INT(smtp_server_state(s), SMTP_SRV_READY);
+	/* A verdict nobody waits for changes nothing. */
+	CHECK_INT(smtp_server_commit_done(s, 0, NULL), 0);
+	CHECK_INT(smtp_server_output(s)->len, 0);
+	feed(s, "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nx\r\n.\r\n", got,
+	     sizeof(got));
+	CHECK_INT(smtp_server_state(s), SMTP_SRV_COMMIT);
+	smtp_server_free(s);
+	CHECK_INT(st.aborted, 0);
+	CHECK_INT(st.committed, 2);
+	buf_free(&st.msg);
+}
+
 int main(void)
 {
 	RUN(test_server_greets_and_lists_extensions);
@@ -403,5 +473,7 @@ int main(void)
 	RUN(test_server_limits_recipients_lines_and_errors);
 	RUN(test_server_refuses_address_tricks_in_syntax);
 	RUN(test_server_feeding_byte_by_byte_gives_the_same_replies);
+	RUN(test_server_commit_later_holds_pipelined_commands_until_the_verdict);
+	RUN(test_server_commit_later_failure_and_bdat);
 	CHECK_DONE();
 }

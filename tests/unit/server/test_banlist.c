@@ -12,13 +12,6 @@
 #include "check.h"
 #include "server.h"
 
-/* main.c (not linked into server unit tests) defines it for session.c. */
-__attribute__((weak)) void srv_wake_agent(struct srv *s);
-__attribute__((weak)) void srv_wake_agent(struct srv *s)
-{
-	(void)s;
-}
-
 #define WALL0 1700000000LL /* seconds since the epoch at the first start */
 
 static char test_dir[64];

@@ -12,13 +12,6 @@
 #include "server.h"
 #include "smtp_server.h"
 
-/* main.c (not linked into server unit tests) defines it for session.c. */
-__attribute__((weak)) void srv_wake_agent(struct srv *s);
-__attribute__((weak)) void srv_wake_agent(struct srv *s)
-{
-	(void)s;
-}
-
 #define T0 1000000 /* a monotonic "now" in ms, far from 0 */
 
 static struct buf test_log = BUF_INIT(1 << 20);

@@ -8,13 +8,6 @@
 #include "dsn.h"
 #include "server.h"
 
-/* main.c (not linked into server unit tests) defines it for session.c. */
-__attribute__((weak)) void srv_wake_agent(struct srv *s);
-__attribute__((weak)) void srv_wake_agent(struct srv *s)
-{
-	(void)s;
-}
-
 static const char orig[] = "Received: from x ([127.0.0.2])\r\n\tby mx (clsmtpd) id A\r\n"
                            "From: <alice@example.org>\r\nSubject: the subject\r\n\r\n"
                            "the body line\r\n";

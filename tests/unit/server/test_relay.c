@@ -1,9 +1,17 @@
 /* test_relay.c - the relay agent's pure parts: the retry schedule, the
  * relay directives of clsmtpd.conf and their checks, durations, the
- * smarthost password (file permissions, passwordeval), and the MX answer
- * parser on crafted DNS packets (no network). */
+ * smarthost password (file permissions, passwordeval), the MX answer
+ * parser and the address answers on crafted DNS packets (no network), and
+ * the loop check of RFC 5321 5.1 (preferences, names, listener addresses). */
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,12 +23,6 @@
 
 /* main.c (not linked into server unit tests) defines it for session.c;
  * weak, so that a real one linked in later wins. */
-__attribute__((weak)) void srv_wake_agent(struct srv *s);
-__attribute__((weak)) void srv_wake_agent(struct srv *s)
-{
-	(void)s;
-}
-
 static const char *directive(struct relay_conf *rc, const char *line, int *known)
 {
 	static char buf[512];
@@ -325,6 +327,199 @@ TEST(test_mx_parse_keeps_the_best_max_hosts)
 	CHECK_STR(mx[1].host, "b.example.test");
 }
 
+/* An answer to a query of qtype for example.test, its records to follow. */
+static void dns_answer_for(struct pkt *p, unsigned qtype, unsigned rcode, unsigned nanswers)
+{
+	dns_answer(p, nanswers);
+	p->b[3] = (unsigned char)(0x80 | rcode);
+	p->b[p->n - 4] = (unsigned char)(qtype >> 8);
+	p->b[p->n - 3] = (unsigned char)qtype;
+}
+
+static void dns_rr(struct pkt *p, unsigned type, const void *rdata, size_t rdlen)
+{
+	put16(p, 0xc00c);
+	put16(p, type);
+	put16(p, 1);
+	put16(p, 0);
+	put16(p, 300);
+	put16(p, (unsigned)rdlen);
+	memcpy(p->b + p->n, rdata, rdlen);
+	p->n += rdlen;
+}
+
+TEST(test_addr_answer_tells_an_address_from_none_and_from_no_answer)
+{
+	static const unsigned char v4[4] = {192, 0, 2, 1}, v6[16] = {0x20, 0x01, 0x0d, 0xb8};
+	/* "target.example.test", a CNAME's data. */
+	static const unsigned char cname[] = "\006target\007example\004test";
+	struct pkt p;
+
+	dns_answer_for(&p, ns_t_a, ns_r_noerror, 1);
+	dns_rr(&p, ns_t_a, v4, sizeof(v4));
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n, 0, ns_t_a), 1);
+	dns_answer_for(&p, ns_t_aaaa, ns_r_noerror, 1);
+	dns_rr(&p, ns_t_aaaa, v6, sizeof(v6));
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n, 0, ns_t_aaaa), 1);
+	/* A CNAME to a name without the address: none. */
+	dns_answer_for(&p, ns_t_a, ns_r_noerror, 1);
+	dns_rr(&p, ns_t_cname, cname, sizeof(cname));
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n, 0, ns_t_a), 0);
+	/* Records of another type, or of the wrong size, are not it. */
+	dns_answer_for(&p, ns_t_aaaa, ns_r_noerror, 1);
+	dns_rr(&p, ns_t_a, v4, sizeof(v4));
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n, 0, ns_t_aaaa), 0);
+	dns_answer_for(&p, ns_t_a, ns_r_noerror, 1);
+	dns_rr(&p, ns_t_a, v6, sizeof(v6));
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n, 0, ns_t_a), 0);
+	/* What res_nquery says without an answer: NXDOMAIN and NODATA are
+	 * the DNS's word, the rest (SERVFAIL, a timeout, REFUSED) is not. */
+	CHECK_INT(relay_mx_addr_answer(p.b, -1, HOST_NOT_FOUND, ns_t_a), 0);
+	CHECK_INT(relay_mx_addr_answer(p.b, -1, NO_DATA, ns_t_a), 0);
+	CHECK_INT(relay_mx_addr_answer(p.b, -1, TRY_AGAIN, ns_t_a), -1);
+	CHECK_INT(relay_mx_addr_answer(p.b, -1, NO_RECOVERY, ns_t_a), -1);
+	CHECK_INT(relay_mx_addr_answer(p.b, -1, NETDB_INTERNAL, ns_t_a), -1);
+	/* An answer's own rcode. */
+	dns_answer_for(&p, ns_t_a, ns_r_servfail, 0);
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n, 0, ns_t_a), -1);
+	dns_answer_for(&p, ns_t_a, ns_r_nxdomain, 0);
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n, 0, ns_t_a), 0);
+	dns_answer_for(&p, ns_t_a, ns_r_noerror, 0);
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n, 0, ns_t_a), 0);
+	/* Cut short: malformed, no word. */
+	dns_answer_for(&p, ns_t_a, ns_r_noerror, 1);
+	dns_rr(&p, ns_t_a, v4, sizeof(v4));
+	CHECK_INT(relay_mx_addr_answer(p.b, (int)p.n - 2, 0, ns_t_a), -1);
+	CHECK_INT(relay_mx_addr_answer(p.b, 5, 0, ns_t_a), -1);
+}
+
+static void mx_set(struct relay_mx *mx, size_t i, int pref, const char *host)
+{
+	mx[i].pref = pref;
+	snprintf(mx[i].host, sizeof(mx[i].host), "%s", host);
+}
+
+TEST(test_below_self_keeps_only_hosts_strictly_preferred_to_the_local_host)
+{
+	struct relay_mx mx[4];
+	unsigned char self[4];
+
+	mx_set(mx, 0, 10, "a");
+	mx_set(mx, 1, 20, "b");
+	mx_set(mx, 2, 20, "c");
+	mx_set(mx, 3, 30, "d");
+	memset(self, 0, sizeof(self));
+	CHECK_INT(relay_mx_below_self(mx, 4, self), 4); /* not among them */
+	self[3] = 1;
+	CHECK_INT(relay_mx_below_self(mx, 4, self), 3);
+	/* An equal preference is not better: b goes with c. */
+	memset(self, 0, sizeof(self));
+	self[2] = 1;
+	CHECK_INT(relay_mx_below_self(mx, 4, self), 1);
+	self[1] = 1;
+	CHECK_INT(relay_mx_below_self(mx, 4, self), 1);
+	/* The local host the best: the mail would loop. */
+	memset(self, 0, sizeof(self));
+	self[0] = 1;
+	CHECK_INT(relay_mx_below_self(mx, 4, self), 0);
+	mx_set(mx, 1, 10, "b");
+	memset(self, 0, sizeof(self));
+	self[1] = 1;
+	CHECK_INT(relay_mx_below_self(mx, 4, self), 0);
+	CHECK_INT(relay_mx_below_self(mx, 0, self), 0);
+}
+
+TEST(test_name_is_self_ignores_case_and_a_final_dot)
+{
+	struct relay_mx_self me = {"mx.example.test", NULL, 0};
+
+	CHECK_INT(relay_mx_name_is_self(&me, "mx.example.test"), 1);
+	CHECK_INT(relay_mx_name_is_self(&me, "MX.Example.TEST."), 1);
+	CHECK_INT(relay_mx_name_is_self(&me, "mx.example.tes"), 0);
+	CHECK_INT(relay_mx_name_is_self(&me, "mx.example.test.org"), 0);
+	CHECK_INT(relay_mx_name_is_self(&me, "x.mx.example.test"), 0);
+	CHECK_INT(relay_mx_name_is_self(&me, ""), 0);
+	me.hostname = "mx.example.test.";
+	CHECK_INT(relay_mx_name_is_self(&me, "mx.example.test"), 1);
+	me.hostname = NULL;
+	CHECK_INT(relay_mx_name_is_self(&me, "mx.example.test"), 0);
+}
+
+/* An address as getaddrinfo would give it. */
+static int self_addr(const struct relay_mx_self *me, const char *addr)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1)
+		in->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1)
+		in6->sin6_family = AF_INET6;
+	else
+		return -1;
+	return relay_mx_addr_is_self(me, &ss);
+}
+
+TEST(test_addr_is_self_compares_with_the_listen_addresses)
+{
+	static const char *const listen[] = {"127.0.0.1", "::1", "192.0.2.7"};
+	struct relay_mx_self me = {"mx.example.test", listen, 3};
+
+	CHECK_INT(self_addr(&me, "127.0.0.1"), 1);
+	CHECK_INT(self_addr(&me, "::1"), 1);
+	CHECK_INT(self_addr(&me, "192.0.2.7"), 1);
+	CHECK_INT(self_addr(&me, "::ffff:127.0.0.1"), 1); /* the same IPv4 address */
+	CHECK_INT(self_addr(&me, "::ffff:192.0.2.7"), 1);
+	CHECK_INT(self_addr(&me, "127.0.0.2"), 0); /* not bound: another server */
+	CHECK_INT(self_addr(&me, "192.0.2.8"), 0);
+	CHECK_INT(self_addr(&me, "2001:db8::7"), 0);
+	CHECK_INT(self_addr(&me, "::2"), 0);
+	/* A connection to the unspecified address reaches this machine. */
+	CHECK_INT(self_addr(&me, "0.0.0.0"), 1);
+	CHECK_INT(self_addr(&me, "::"), 1);
+	me.nlisten = 1;
+	CHECK_INT(self_addr(&me, "::1"), 0);
+}
+
+TEST(test_addr_is_self_with_a_wildcard_listener_means_any_local_address)
+{
+	static const char *const star[] = {"*"}, *const zero4[] = {"0.0.0.0"},
+	                         *const zero6[] = {"::"};
+	struct relay_mx_self me = {NULL, star, 1};
+	struct ifaddrs *ifs, *i;
+	char a[INET6_ADDRSTRLEN], lo8[INET_ADDRSTRLEN] = "";
+	int found = 0;
+
+	/* 192.0.2.0/24 (RFC 5737) is on no interface of a test machine. */
+	CHECK_INT(self_addr(&me, "192.0.2.1"), 0);
+	CHECK_INT(self_addr(&me, "2001:db8::1"), 0);
+	/* Every address of every interface, as getifaddrs lists them. */
+	CHECK(getifaddrs(&ifs) == 0);
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a,
+		          sizeof(a));
+		me.listen = star;
+		CHECK_INT(self_addr(&me, a), 1);
+		me.listen = zero4;
+		CHECK_INT(self_addr(&me, a), 1);
+		me.listen = zero6;
+		CHECK_INT(self_addr(&me, a), 1);
+		if ((i->ifa_flags & IFF_LOOPBACK) && strcmp(a, "127.0.0.1") == 0)
+			snprintf(lo8, sizeof(lo8), "127.0.0.9");
+		found++;
+	}
+	freeifaddrs(ifs);
+	CHECK(found > 0);
+	/* All of 127.0.0.0/8 is answered on lo, not only its 127.0.0.1. */
+	me.listen = star;
+	if (lo8[0])
+		CHECK_INT(self_addr(&me, lo8), 1);
+}
+
 struct scan_count {
 	struct spool *sp;
 	int outer, inner;
@@ -385,6 +580,11 @@ int main(void)
 	RUN(test_mx_parse_sorts_by_preference);
 	RUN(test_mx_parse_recognises_null_mx_and_bad_packets);
 	RUN(test_mx_parse_keeps_the_best_max_hosts);
+	RUN(test_addr_answer_tells_an_address_from_none_and_from_no_answer);
+	RUN(test_below_self_keeps_only_hosts_strictly_preferred_to_the_local_host);
+	RUN(test_name_is_self_ignores_case_and_a_final_dot);
+	RUN(test_addr_is_self_compares_with_the_listen_addresses);
+	RUN(test_addr_is_self_with_a_wildcard_listener_means_any_local_address);
 	RUN(test_two_agents_scanning_at_once_see_every_message);
 	CHECK_DONE();
 }

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# test_server_dsn_relay.sh - clsmtpd passes the RFC 3461 parameters it took
+# (RET=, ENVID= on MAIL; NOTIFY=, ORCPT= on RCPT) on to the smarthost: a
+# scripted server that offers DSN records them unchanged; one that does not
+# gets the mail without them (4.1: dropped, not failed); and the real test
+# Postfix, given NOTIFY=SUCCESS, answers with a success report that carries
+# the ENVID, the ORCPT and only the headers (RET=HDRS).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server_lib.sh"
+
+if [ ! -x "$CLSMTPD" ]; then
+	not_ok "clsmtpd binary exists at $CLSMTPD"
+	done_testing
+fi
+trap 'srv_stop; lib_cleanup' EXIT
+
+srv_log_wait() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		grep -Eq -- "$1" "$SRV_DIR/log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# submit MARK MAILOPTS RCPT[|RCPTOPTS]...: one transaction from
+# alice@example.org on the plain port (127.0.0.2 is trusted: it may relay);
+# options are space-separated. Prints the queue ID.
+submit() {
+	"$PYTHON" - "$SRV_PORT_PLAIN" "$@" <<'PY'
+import smtplib, sys
+port, mark, mopts = int(sys.argv[1]), sys.argv[2], sys.argv[3].split()
+rcpts = [(a.split("|", 1) + [""])[:2] for a in sys.argv[4:]]
+s = smtplib.SMTP("127.0.0.1", port, source_address=("127.0.0.2", 0), timeout=10)
+s.ehlo("dsn-relay.example")
+code, r = s.mail("alice@example.org", mopts)
+if code != 250:
+    sys.exit("MAIL: %d %s" % (code, r))
+for addr, opts in rcpts:
+    code, r = s.rcpt(addr, opts.split())
+    if code != 250:
+        sys.exit("RCPT %s: %d %s" % (addr, code, r))
+code, r = s.data("From: <alice@example.org>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n"
+                 "body of %s\r\n" % (rcpts[0][0], mark, mark))
+if code != 250:
+    sys.exit("DATA: %d %s" % (code, r))
+print(r.decode().split()[-1])
+s.quit()
+PY
+}
+
+# relay_to PORT: (re)start clsmtpd with a plain smarthost at PORT.
+relay_to() {
+	srv_stop
+	srv_config "smarthost 127.0.0.1:$1
+smarthost_tls none
+retry_min 1s
+retry_max 1s
+relay_timeout 10s"
+	srv_start
+}
+
+# client_line EXACT: the scripted server received exactly this line.
+client_line() {
+	scripted_client_lines | grep -qxF -- "$1"
+}
+
+srv_users || not_ok "clsmtpd passwd creates the users file"
+BASE='"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SIZE 10485760"'
+
+# ---- a smarthost that offers DSN: the parameters arrive unchanged ------------
+start_scripted "{\"capabilities\": [$BASE, \"DSN\"]}" --connections 2 ||
+	not_ok "scripted server starts"
+relay_to "$SCRIPTED_PORT" || not_ok "clsmtpd starts"
+mark=$(unique_mark)
+qid=$(submit "$mark" "RET=HDRS ENVID=env+2B$mark" \
+	"a-$mark@remote.test|NOTIFY=SUCCESS,DELAY ORCPT=rfc822;orig+2B$mark@remote.test" \
+	"b-$mark@remote.test")
+check "a message with DSN parameters is queued" test -n "$qid"
+check "... and relayed" srv_log_wait "$qid: to=<b-$mark@remote.test>, relay=.*status=sent"
+# A keyword inside the ENVID is not a parameter: no SMTPUTF8 for a server
+# that does not offer it (the message would be refused).
+mark2=$(unique_mark)
+qid2=$(submit "$mark2" "ENVID=SMTPUTF8.BODY+3D8BITMIME.$mark2" "$mark2@remote.test|NOTIFY=NEVER")
+check "an ENVID that holds SMTPUTF8 is relayed as any other" \
+	srv_log_wait "$qid2: to=<$mark2@remote.test>, relay=.*status=sent"
+stop_scripted
+check "the smarthost received RET=HDRS and the ENVID on MAIL FROM" \
+	client_line "MAIL FROM:<alice@example.org> SIZE=$(stat -c %s "$SCRIPTED_MSGS/msg-1.eml") RET=HDRS ENVID=env+2B$mark"
+check "... NOTIFY=SUCCESS,DELAY and the ORCPT on the first RCPT TO" \
+	client_line "RCPT TO:<a-$mark@remote.test> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;orig+2B$mark@remote.test"
+check "... nothing on the recipient that had none" client_line "RCPT TO:<b-$mark@remote.test>"
+check "... the second message's ENVID as it was, no SMTPUTF8 nor BODY parameter" \
+	client_line "MAIL FROM:<alice@example.org> SIZE=$(stat -c %s "$SCRIPTED_MSGS/msg-2.eml") ENVID=SMTPUTF8.BODY+3D8BITMIME.$mark2"
+check "... and its NOTIFY=NEVER" client_line "RCPT TO:<$mark2@remote.test> NOTIFY=NEVER"
+check "both messages were accepted once" test "$(scripted_accepted)" -eq 2
+
+# ---- a smarthost without DSN: relayed, the parameters dropped ---------------
+start_scripted "{\"capabilities\": [$BASE]}" || not_ok "scripted server starts"
+relay_to "$SCRIPTED_PORT" || not_ok "clsmtpd starts"
+mark=$(unique_mark)
+qid=$(submit "$mark" "RET=HDRS ENVID=env+2B$mark" \
+	"a-$mark@remote.test|NOTIFY=SUCCESS,DELAY ORCPT=rfc822;orig+2B$mark@remote.test" \
+	"b-$mark@remote.test")
+check "without DSN at the smarthost the mail is still relayed" \
+	srv_log_wait "$qid: to=<a-$mark@remote.test>, relay=.*status=sent"
+stop_scripted
+check "the smarthost accepted it once" test "$(scripted_accepted)" -eq 1
+check "MAIL FROM carries no RET nor ENVID" \
+	client_line "MAIL FROM:<alice@example.org> SIZE=$(stat -c %s "$SCRIPTED_MSGS/msg-1.eml")"
+check "RCPT TO carries no NOTIFY nor ORCPT" client_line "RCPT TO:<a-$mark@remote.test>"
+check_no_grep "no DSN parameter anywhere in what it received" 'RET=|ENVID=|NOTIFY=|ORCPT=' "$SCRIPTED_TRANSCRIPT"
+
+# ---- the real Postfix (it offers DSN): its success report shows them --------
+srv_stop
+SECRET=$SRV_DIR/relay.secret
+(umask 077 && printf '%s\n' "$SASL_PASSWORD" >"$SECRET")
+srv_config "smarthost 127.0.0.1:$POSTFIX_SMTPS_PORT
+smarthost_tls smtps
+smarthost_user $SASL_USER
+smarthost_password_file $SECRET
+smarthost_ca $FIXTURE_CA
+retry_min 1s
+retry_max 2s"
+srv_start || not_ok "clsmtpd starts with Postfix as the smarthost"
+mark=$(unique_mark)
+qid=$(submit "$mark" "RET=HDRS ENVID=env+2B$mark" \
+	"dsn-$mark@example.test|NOTIFY=SUCCESS ORCPT=rfc822;orig+2B$mark@example.test")
+check "relayed to Postfix" srv_log_wait "$qid: to=<dsn-$mark@example.test>, relay=.*status=sent" 15
+# Postfix sends alice@example.org (its Maildir takes every domain) a
+# "delivered" report that names the envelope ID.
+report=
+for ((i = 0; i < 150; i++)); do
+	report=$(grep -l "^Original-Envelope-Id: env+$mark" "$POSTFIX_MAILDIR"/new/* 2>/dev/null | head -n1)
+	[ -n "$report" ] && break
+	sleep 0.1
+done
+if [ -n "$report" ]; then
+	ok "Postfix's success report carries the ENVID (decoded from xtext)"
+	bad=$("$PYTHON" - "$report" "$mark" <<'PY'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+mark = sys.argv[2]
+bad = []
+ds = [p for p in m.walk() if p.get_content_type() == "message/delivery-status"]
+if not ds:
+    bad.append("no delivery-status part")
+else:
+    blocks = ds[0].get_payload()
+    pr = blocks[1] if len(blocks) > 1 else {}
+    if pr.get("Action") != "delivered":
+        bad.append("Action %s" % pr.get("Action"))
+    orig = str(pr.get("Original-Recipient", "")).replace(" ", "")
+    if orig.lower() not in ("rfc822;orig+%s@example.test" % mark, "rfc822;orig+2b%s@example.test" % mark):
+        bad.append("Original-Recipient %s" % pr.get("Original-Recipient"))
+types = [p.get_content_type() for p in m.walk()]
+if "text/rfc822-headers" not in types:
+    bad.append("no headers-only part (RET=HDRS): %s" % types)
+print("; ".join(bad))
+PY
+)
+	if [ -z "$bad" ]; then
+		ok "... it reports the ORCPT, Action: delivered, and only the headers (RET=HDRS)"
+	else
+		not_ok "... it reports the ORCPT, Action: delivered, and only the headers (RET=HDRS)" "$bad"
+		diag_file "$report" 60
+	fi
+else
+	not_ok "Postfix's success report carries the ENVID (decoded from xtext)"
+	grep -F "$mark" "$POSTFIX_MAILLOG" | tail -n 10 | while IFS= read -r l; do diag "$l"; done
+fi
+
+done_testing
