@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_server_clients.sh - real SMTP clients against clsmtpd on loopback:
-# swaks, curl, msmtp, Python's smtplib and our clsmtpc, each with STARTTLS
-# (587-style) and implicit TLS (465-style) and every AUTH mechanism it
-# supports; each mail must land in the recipient's Maildir.
+# swaks, curl, msmtp, Python's smtplib, s-nail and our clsmtpc, each with
+# STARTTLS (587-style) and implicit TLS (465-style) and every AUTH mechanism
+# it supports; each mail must land in the recipient's Maildir. s-nail also
+# shows a wrong password and AUTH PLAIN without TLS refused.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
@@ -96,6 +97,131 @@ PY
 		deliver_check "python smtplib $mech over $mode delivers" alice "$mark"
 	done
 done
+
+# ---- s-nail (built-in SMTP): PLAIN, LOGIN, CRAM-MD5 --------------------
+# snail_send MODE MECH PASSWORD MARK: s-nail sends one mail from bob to alice
+# with smtp-auth=MECH. No resource files (-:/; it refuses -n with -:), HOME
+# in a scratch directory, v15-compat URL syntax, the test CA as the only
+# trust anchor and strict verification (s-nail matches only DNS names of the
+# certificate, so the host is localhost). MODE: starttls (submission port,
+# smtp-use-starttls), tls (smtps://, implicit TLS), cleartext (submission
+# port without STARTTLS) or plainport (the port-25 style listener). sendwait
+# makes its exit status the SMTP result. -vv logs the dialogue to
+# $T_DIR/snail.err; the lines s-nail sent go to $T_DIR/snail-sent.txt. Sets RC.
+SNAIL_HOME=$T_DIR/snail-home
+mkdir -p "$SNAIL_HOME"
+snail_send() {
+	local mode=$1 mech=$2 pw=$3 mark=$4 url st=()
+	case $mode in
+	starttls) url=smtp://bob@localhost:$SRV_PORT_SUB; st=(-Ssmtp-use-starttls) ;;
+	tls) url=smtps://bob@localhost:$SRV_PORT_TLS ;;
+	cleartext) url=smtp://bob@localhost:$SRV_PORT_SUB ;;
+	plainport) url=smtp://bob@localhost:$SRV_PORT_PLAIN ;;
+	esac
+	printf 's-nail %s %s\n' "$mech" "$mode" >"$T_DIR/snail-body.txt"
+	HOME=$SNAIL_HOME timeout -k 2 30 s-nail -:/ -vv -Sv15-compat -Sttycharset=utf-8 \
+		-Smta="$url" "${st[@]}" -Ssmtp-auth="$mech" -Spassword="$pw" \
+		-Stls-ca-file="$FIXTURE_CA" -Stls-ca-no-defaults -Stls-verify=strict \
+		-Ssocket-connect-timeout=10 -Ssendwait -Snosave \
+		-Sfrom=bob@example.org -s "$mark" alice@example.org \
+		<"$T_DIR/snail-body.txt" >"$T_DIR/snail.out" 2>"$T_DIR/snail.err"
+	RC=$?
+	grep -a '^s-nail: >>> ' "$T_DIR/snail.err" | grep -av '^s-nail: >>> SERVER:' \
+		>"$T_DIR/snail-sent.txt"
+}
+
+# snail_diag: s-nail's exit status and dialogue (without its "Credentials:"
+# line, which shows the password).
+snail_diag() {
+	diag "s-nail exit status: $RC"
+	grep -av 'Credentials:' "$T_DIR/snail.err" | grep -av '^s-nail:  ' >"$T_DIR/snail.diag"
+	diag_file "$T_DIR/snail.diag" 30
+}
+
+# snail_check NAME ERE: ok if the last s-nail dialogue has a line matching ERE.
+snail_check() {
+	if grep -aEq -- "$2" "$T_DIR/snail.err"; then
+		ok "$1"
+	else
+		not_ok "$1" "no line matching /$2/ in s-nail's dialogue"
+		snail_diag
+	fi
+}
+
+for mech in plain login cram-md5; do
+	MECH=${mech^^}
+	for mode in starttls tls; do
+		mark=$(unique_mark)
+		snail_send $mode $mech "$SRV_PW_BOB" "$mark"
+		if [ $RC -eq 0 ] && grep -aq "^s-nail: >>> AUTH $MECH\$" "$T_DIR/snail.err" &&
+			grep -aq '^s-nail: >>> SERVER: 235 ' "$T_DIR/snail.err"; then
+			ok "s-nail $mech over $mode authenticates with AUTH $MECH and exits 0"
+		else
+			not_ok "s-nail $mech over $mode authenticates with AUTH $MECH and exits 0"
+			snail_diag
+		fi
+		deliver_check "s-nail $mech over $mode delivers" alice "$mark"
+	done
+done
+
+# A wrong password: 535, a non-zero exit, nothing delivered.
+snail_marks=()
+mark=$(unique_mark)
+snail_marks+=("$mark")
+snail_send starttls plain "wrong-$SRV_PW_BOB" "$mark"
+if [ $RC -ne 0 ]; then
+	ok "s-nail with a wrong password exits non-zero"
+else
+	not_ok "s-nail with a wrong password exits non-zero"
+	snail_diag
+fi
+snail_check "s-nail with a wrong password gets 535" '^s-nail: >>> SERVER: 535 '
+
+# AUTH PLAIN without TLS: the submission port does not offer PLAIN before
+# STARTTLS and refuses it; the plain listener offers no AUTH at all. s-nail
+# must fail, and its credentials must never cross the cleartext connection.
+for mode in cleartext plainport; do
+	mark=$(unique_mark)
+	snail_marks+=("$mark")
+	snail_send $mode plain "$SRV_PW_BOB" "$mark"
+	if [ $RC -ne 0 ] && ! grep -aq '^s-nail: >>> SERVER: 235 ' "$T_DIR/snail.err"; then
+		ok "s-nail AUTH PLAIN without STARTTLS ($mode) fails and exits non-zero"
+	else
+		not_ok "s-nail AUTH PLAIN without STARTTLS ($mode) fails and exits non-zero"
+		snail_diag
+	fi
+	if [ $mode = cleartext ]; then
+		check_no_grep "the submission port offers no PLAIN before STARTTLS" \
+			'^s-nail: >>> SERVER: 250[ -]AUTH .*PLAIN' "$T_DIR/snail.err"
+		snail_check "clsmtpd refuses AUTH PLAIN before STARTTLS" '^s-nail: >>> SERVER: 5[0-9][0-9] '
+	else
+		check_no_grep "the plain listener offers no AUTH" '^s-nail: >>> SERVER: 250[ -]AUTH' \
+			"$T_DIR/snail.err"
+		snail_check "the plain listener refuses AUTH PLAIN" '^s-nail: >>> SERVER: 5[0-9][0-9] '
+	fi
+	# The capture holds what s-nail sent: its AUTH command, but no credentials.
+	snail_check "s-nail's dialogue ($mode) records the AUTH PLAIN it sent" '^s-nail: >>> AUTH PLAIN$'
+	check_no_secret "s-nail sent no credentials over cleartext ($mode)" bob "$SRV_PW_BOB" \
+		"$T_DIR/snail-sent.txt"
+done
+
+# None of the refused mails may arrive (bounded wait: 2 s).
+snail_arrived=
+for ((i = 0; i < 20; i++)); do
+	for mark in "${snail_marks[@]}"; do
+		[ "$(srv_mail_count alice "$mark")" -gt 0 ] && snail_arrived=$mark
+	done
+	[ -n "$snail_arrived" ] && break
+	sleep 0.1
+done
+if [ -z "$snail_arrived" ]; then
+	ok "no mail from a refused s-nail session is delivered"
+else
+	not_ok "no mail from a refused s-nail session is delivered" "$snail_arrived arrived"
+fi
+check_no_secret "s-nail sessions leave no password in the server log" bob "$SRV_PW_BOB" "$SRV_DIR/log"
+check_no_secret "s-nail sessions leave no wrong password in the server log" bob \
+	"wrong-$SRV_PW_BOB" "$SRV_DIR/log"
 
 # ---- clsmtpc: every mechanism, pipelining and BDAT -------------------------
 for mech in scram-sha-256 scram-sha-1 digest-md5 cram-md5 plain login; do
