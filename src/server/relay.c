@@ -354,8 +354,8 @@ static int relay_open(struct relay_agent *a, const char *host, const char *port,
 }
 
 /* Connect to dest. *permanent: the destination can never take mail (no
- * such domain, neither MX nor address, null MX, a loop back to us): its
- * recipients fail rather than wait. */
+ * such domain, neither MX nor address, null MX, no MX host with an
+ * address, a loop back to us): its recipients fail rather than wait. */
 static int relay_connect(struct relay_agent *a, const char *dest, int *permanent,
                          struct cl_err *err)
 {

@@ -1,10 +1,11 @@
 /*
  * relay_mx.c - MX lookup for direct delivery (relay_mx.h). The answer is
  * walked here with dn_expand (as src/client/doctor_discover.c does) so the
- * parser can be tested on crafted packets without any network. The loop
- * check resolves the MX hosts as the client engine will (getaddrinfo) and
- * compares with clsmtpd's listeners. Error texts begin with their RFC 3463
- * status ("5.1.10 ..."), the code a notice gives.
+ * parser can be tested on crafted packets without any network. Each MX
+ * host is resolved as the client engine will (conn_resolve): hosts without
+ * an address are dropped, and the loop check compares the addresses with
+ * clsmtpd's listeners. Error texts begin with their RFC 3463 status
+ * ("5.1.10 ..."), the code a notice gives.
  */
 #include "relay_mx.h"
 
@@ -25,11 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
+
 /* One try of 5 s, twice: the relay agent will simply come back later. */
 #define RELAY_MX_RETRANS_S 5
 #define RELAY_MX_TRIES     2
 /* Records looked at in one answer (a real MX set has a handful). */
 #define RELAY_MX_PARSE_MAX 32
+/* The port for the address lookups (it does not change the answer). */
+#define RELAY_MX_PORT "25"
 
 static unsigned relay_mx_get16(const unsigned char *p)
 {
@@ -289,25 +294,49 @@ int relay_mx_addr_is_self(const struct relay_mx_self *self, const void *sa)
 	return 0;
 }
 
-/* The local host by name, or by an address of host as the client engine
- * will find it (getaddrinfo: files, then DNS). An address not found is not
- * ours: the connection will fail on its own. */
-static int relay_mx_host_is_self(const struct relay_mx_self *self, const char *host)
+/* Look host up as the client engine will (conn_resolve: getaddrinfo, files
+ * then DNS): 1 it has an address, 0 none (no such name, no address record,
+ * not a valid IDN), -1 the DNS did not answer. *is_self: host is the local
+ * host by name or by one of its addresses (self NULL: never). */
+static int relay_mx_probe(const struct relay_mx_self *self, const char *host,
+                          unsigned char *is_self)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	int r = 0;
+	struct addrinfo *res = NULL, *ai;
+	struct cl_err e;
 
-	if (relay_mx_name_is_self(self, host))
+	*is_self = self != NULL && relay_mx_name_is_self(self, host);
+	if (*is_self)
 		return 1;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, NULL, &hints, &res) != 0)
-		return 0;
-	for (ai = res; ai != NULL && !r; ai = ai->ai_next)
-		r = relay_mx_addr_is_self(self, ai->ai_addr);
+	if (conn_resolve(host, RELAY_MX_PORT, AF_UNSPEC, &res, &e) < 0)
+		return e.cls == CL_ETEMP ? -1 : 0;
+	for (ai = res; self != NULL && ai != NULL && !*is_self; ai = ai->ai_next)
+		*is_self = (unsigned char)relay_mx_addr_is_self(self, ai->ai_addr);
 	freeaddrinfo(res);
-	return r;
+	return 1;
+}
+
+int relay_mx_addressed(struct relay_mx *mx, const int *addr, size_t n, size_t max,
+                       const char *domain, size_t *kept, struct cl_err *err)
+{
+	size_t i, k = 0;
+	const char *temp = NULL;
+
+	for (i = 0; i < n; i++) {
+		if (addr[i] > 0 && k < max)
+			mx[k++] = mx[i];
+		else if (addr[i] < 0 && temp == NULL)
+			temp = mx[i].host;
+	}
+	*kept = k;
+	if (k > 0)
+		return 0;
+	if (temp != NULL)
+		return err_set(err, CL_ETEMP,
+		               "4.4.3 DNS: no answer for the address of %s, MX of %s", temp,
+		               domain);
+	/* RFC 3463 X.4.4 "Unable to route"; Postfix bounces the same way
+	 * ("Host or domain name not found"). */
+	return err_set(err, CL_ENOHOST, "5.4.4 DNS: no MX host of %s has an address", domain);
 }
 
 /* RFC 5321 5.1: hosts of equal preference "MUST" be tried in random
@@ -365,10 +394,11 @@ int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct
 	struct __res_state st;
 	unsigned char ans[NS_PACKETSZ * 4], me[RELAY_MX_PARSE_MAX];
 	struct relay_mx all[RELAY_MX_PARSE_MAX];
+	int addr[RELAY_MX_PARSE_MAX];
 	const char *qname = domain, *p;
 	char *ascii = NULL;
-	size_t nall = 0, i;
-	int len, r, herr, implicit = 0, ret = -1;
+	size_t nall = 0, i, k;
+	int len, r, herr, implicit = 0, ret = -1, last = 0;
 
 	*n = 0;
 	for (p = domain; *p; p++) {
@@ -424,19 +454,26 @@ int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct
 		snprintf(all[0].host, sizeof(all[0].host), "%s", domain);
 		nall = implicit = 1;
 	}
-	if (self != NULL) {
-		/* RFC 5321 5.1: "If it determines that it should relay ... it
-		 * MUST NOT consider any [MX records] that have a preference
-		 * value higher than or equal to that of" the local host. */
-		memset(me, 0, sizeof(me));
-		for (i = 0; i < nall; i++) {
-			/* Worse than every host that will be tried: cannot matter. */
-			if (max > 0 && i >= max && all[i].pref > all[max - 1].pref)
-				break;
-			if ((me[i] = (unsigned char)relay_mx_host_is_self(
-			         self, implicit ? qname : all[i].host)) != 0)
-				break;
+	/* Each host's address as the engine will find it, until max hosts
+	 * that may have one: the rest are worse than all of these and would
+	 * change nothing, even the local host among them (RFC 5321 5.1: "If
+	 * it determines that it should relay ... it MUST NOT consider any
+	 * [MX records] that have a preference value higher than or equal to
+	 * that of" the local host). */
+	memset(me, 0, sizeof(me));
+	memset(addr, 0, sizeof(addr));
+	for (i = 0, k = 0; i < nall; i++) {
+		if (max > 0 && k >= max && all[i].pref > last)
+			break;
+		addr[i] = relay_mx_probe(self, implicit ? qname : all[i].host, &me[i]);
+		if (me[i])
+			break;
+		if (addr[i] != 0) {
+			k++;
+			last = all[i].pref;
 		}
+	}
+	if (self != NULL) {
 		nall = relay_mx_below_self(all, nall, me);
 		if (nall == 0) {
 			/* RFC 3463 X.4.6: "Routing loop detected"; Postfix's words. */
@@ -444,7 +481,8 @@ int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct
 			goto out;
 		}
 	}
-	*n = nall < max ? nall : max;
+	if (relay_mx_addressed(all, addr, nall, max, domain, n, err) < 0)
+		goto out;
 	memcpy(out, all, *n * sizeof(*out));
 	ret = 0;
 out:

@@ -9,7 +9,9 @@
 # with a failure notice); an IDN domain; a 451 (deferred, kept in the queue);
 # neither MX nor address (bounced at once); a domain whose MX hosts loop back
 # to clsmtpd (RFC 5321 5.1: bounced, or sent to a better MX); SERVFAIL
-# (deferred: a stub server behind dnsmasq answers py.example.test).
+# (deferred: a stub server behind dnsmasq answers py.example.test); MX hosts
+# without an address (all: bounced at once, 5.4.4; one with an address: sent
+# there; one whose lookup fails: deferred, 4.4.3).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
@@ -64,6 +66,7 @@ CLSMTPD=$T_DIR/clsmtpd-ns
 #   servfail.py.example.test  MX: NODATA; A, AAAA: SERVFAIL
 #   halfsf.py.example.test    MX, A: NODATA; AAAA: SERVFAIL
 #   gone.py.example.test      MX: NODATA; A, AAAA: NXDOMAIN
+#   sfhost.py.example.test    MX: NODATA; A, AAAA: SERVFAIL (an MX host)
 STUB_PORT=5353
 cat >"$T_DIR/dnsstub.py" <<'PY'
 import socket, struct, sys
@@ -73,6 +76,7 @@ ZONE = {
     "servfail.py.example.test": {1: 2, 28: 2},
     "halfsf.py.example.test": {28: 2},
     "gone.py.example.test": {1: 3, 28: 3},
+    "sfhost.py.example.test": {1: 2, 28: 2},
 }
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", port))
@@ -125,6 +129,12 @@ done
 #   selfa.example.test     no MX, A 127.0.0.1 (implicit MX: clsmtpd)
 #   loopworse.example.test MX 10 mx.loopworse (127.0.0.21),
 #                          MX 20 mx.example.test
+#   noaddr.example.test    MX 10 gone.noaddr (NXDOMAIN), MX 20 txt.noaddr
+#                          (a TXT record only: NODATA): no MX host has an address
+#   halfaddr.example.test  MX 10 gone.halfaddr (NXDOMAIN),
+#                          MX 20 mx.halfaddr (127.0.0.24)
+#   mixsf.example.test     MX 10 gone.mixsf (NXDOMAIN),
+#                          MX 20 sfhost.py.example.test (SERVFAIL)
 #   *.py.example.test      the stub server above
 "$IN_NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
 	--no-poll --user=root --group=root --listen-address=127.0.0.1 --bind-interfaces \
@@ -162,6 +172,14 @@ done
 	--mx-host=loopworse.example.test,mx.loopworse.example.test,10 \
 	--mx-host=loopworse.example.test,mx.example.test,20 \
 	--host-record=mx.loopworse.example.test,127.0.0.21 \
+	--mx-host=noaddr.example.test,gone.noaddr.example.test,10 \
+	--mx-host=noaddr.example.test,txt.noaddr.example.test,20 \
+	--txt-record=txt.noaddr.example.test,"no address here" \
+	--mx-host=halfaddr.example.test,gone.halfaddr.example.test,10 \
+	--mx-host=halfaddr.example.test,mx.halfaddr.example.test,20 \
+	--host-record=mx.halfaddr.example.test,127.0.0.24 \
+	--mx-host=mixsf.example.test,gone.mixsf.example.test,10 \
+	--mx-host=mixsf.example.test,sfhost.py.example.test,20 \
 	--server=/py.example.test/127.0.0.1#$STUB_PORT \
 	>"$T_DIR/dnsmasq.out" 2>&1 &
 DNS_PID=$!
@@ -217,6 +235,8 @@ mx_server loopaddr 127.0.0.22 || not_ok "the second MX of loopaddr.example.test 
 mx_server loopeq 127.0.0.23 || not_ok "the other MX of loopeq.example.test starts"
 # Better than clsmtpd: takes the mail.
 mx_server loopworse 127.0.0.21 || not_ok "the best MX of loopworse.example.test starts"
+# The one MX host of halfaddr.example.test that has an address.
+mx_server halfaddr 127.0.0.24 || not_ok "the second MX of halfaddr.example.test starts"
 
 # ---- clsmtpd, relaying by MX ---------------------------------------------------
 srv_users || not_ok "clsmtpd passwd creates the users file"
@@ -305,7 +325,7 @@ check_notice() {
 
 declare -A MARK QID
 for c in one two plain eq nullmx nosuch bücher temp nodata gone.py loopbest loopaddr loopeq \
-	selfa loopworse servfail.py halfsf.py mxsf.py; do
+	selfa loopworse servfail.py halfsf.py mxsf.py noaddr halfaddr mixsf; do
 	MARK[$c]=$(unique_mark)
 	QID[$c]=$(submit "${MARK[$c]}" "${MARK[$c]}@$c.example.test")
 	case ${QID[$c]} in
@@ -488,6 +508,53 @@ else
 fi
 check_grep "the stub server was asked (dnsmasq forwarded py.example.test)" \
 	'query\[AAAA\] halfsf\.py\.example\.test from 127\.0\.0\.1' "$T_DIR/dnsmasq.log"
+
+# ---- (9) MX hosts without an address (NXDOMAIN or NODATA for A and AAAA) --------------
+# None has one: as final as a domain without address (Postfix: "Host or
+# domain name not found"), RFC 3463 X.4.4 "Unable to route".
+ST_NOADDR='5\.4\.4'
+q=${QID[noaddr]} m=${MARK[noaddr]}
+check "no MX host with an address: bounced at once, 5.4.4" \
+	srv_log_wait "$q: to=<$m@noaddr\\.example\\.test>, relay=none, status=bounced \\(5\\.4\\.4 DNS: no MX host of noaddr\\.example\\.test has an address\\)"
+check_notice "no MX host with an address: a failure notice to the sender, Status 5.4.4" \
+	"$m" "$q" "$m@noaddr.example.test" "$ST_NOADDR" \
+	'^X-clsmtpd; 5\.4\.4 DNS: no MX host of noaddr\.example\.test has an address$'
+check "no MX host with an address: the message is removed from the queue" \
+	srv_log_wait "$q: removed"
+check_grep "no MX host with an address: the NXDOMAIN host's address was asked for" \
+	'query\[A\] gone\.noaddr\.example\.test from 127\.0\.0\.1' "$T_DIR/dnsmasq.log"
+check_grep "no MX host with an address: the NODATA host's address was asked for" \
+	'query\[A\] txt\.noaddr\.example\.test from 127\.0\.0\.1' "$T_DIR/dnsmasq.log"
+check_no_grep "no MX host with an address: no connection was attempted" \
+	'relay: MX .* of noaddr\.example\.test|relay=[a-z.]*noaddr\.example\.test:25' "$SRV_DIR/log"
+# One without an address, one with: the mail goes to the one with.
+q=${QID[halfaddr]} m=${MARK[halfaddr]}
+check "one MX host without an address, one with: sent to the one with" \
+	srv_log_wait "$q: to=<$m@halfaddr\\.example\\.test>, relay=mx\\.halfaddr\\.example\\.test:25, status=sent"
+check "one MX host without an address, one with: the message is removed from the queue" \
+	srv_log_wait "$q: removed"
+mx_stop halfaddr
+check "one MX host without an address, one with: it arrived once" \
+	test "$(mx_accepted halfaddr)" -eq 1
+check_grep "one MX host without an address, one with: envelope recipient as given" \
+	"^C: RCPT TO:<$m@halfaddr\\.example\\.test>" "${MX_TR[halfaddr]}"
+# One without an address, one whose lookup the DNS did not answer: wait.
+q=${QID[mixsf]} m=${MARK[mixsf]}
+check "one MX host without an address, one SERVFAIL: deferred, 4.4.3" \
+	srv_log_wait "$q: to=<$m@mixsf\\.example\\.test>, relay=none, status=deferred \\(4\\.4\\.3 DNS: no answer for the address of sfhost\\.py\\.example\\.test, MX of mixsf\\.example\\.test\\)"
+check_no_grep "one MX host without an address, one SERVFAIL: not bounced" \
+	"$q: .*status=bounced" "$SRV_DIR/log"
+check_no_grep "one MX host without an address, one SERVFAIL: no failure notice" "$m" \
+	<(cat "$SRV_DIR/mail/alice/new/"* 2>/dev/null)
+"$CLSMTPD" -q -f "$SRV_CONF" >"$T_DIR/q3.out" 2>&1
+if grep -qF "$q" "$T_DIR/q3.out" && grep -q "$m@mixsf\.example\.test" "$T_DIR/q3.out"; then
+	ok "one MX host without an address, one SERVFAIL: the message waits in the queue"
+else
+	not_ok "one MX host without an address, one SERVFAIL: the message waits in the queue"
+	diag_file "$T_DIR/q3.out"
+fi
+check_grep "one MX host without an address, one SERVFAIL: the stub server was asked" \
+	'query\[A\] sfhost\.py\.example\.test from 127\.0\.0\.1' "$T_DIR/dnsmasq.log"
 
 check_no_grep "no error in clsmtpd's log" 'error|panic|abort' "$SRV_DIR/log"
 srv_stop

@@ -1,8 +1,9 @@
 /* test_relay.c - the relay agent's pure parts: the retry schedule, the
  * relay directives of clsmtpd.conf and their checks, durations, the
  * smarthost password (file permissions, passwordeval), the MX answer
- * parser and the address answers on crafted DNS packets (no network), and
- * the loop check of RFC 5321 5.1 (preferences, names, listener addresses). */
+ * parser and the address answers on crafted DNS packets (no network), the
+ * MX hosts kept for their addresses, and the loop check of RFC 5321 5.1
+ * (preferences, names, listener addresses). */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <fcntl.h>
@@ -429,6 +430,68 @@ TEST(test_below_self_keeps_only_hosts_strictly_preferred_to_the_local_host)
 	CHECK_INT(relay_mx_below_self(mx, 0, self), 0);
 }
 
+TEST(test_addressed_bounces_5_4_4_when_no_mx_host_has_an_address)
+{
+	struct relay_mx mx[3];
+	int addr[3] = {0, 0, 0};
+	struct cl_err err;
+	size_t kept = 99;
+
+	mx_set(mx, 0, 10, "a.example.test");
+	mx_set(mx, 1, 20, "b.example.test");
+	mx_set(mx, 2, 30, "c.example.test");
+	err_clear(&err);
+	CHECK_INT(relay_mx_addressed(mx, addr, 3, RELAY_MX_MAX, "example.test", &kept, &err), -1);
+	CHECK_INT(kept, 0);
+	CHECK_INT(err.cls, CL_ENOHOST);
+	/* The leading code is the notice's Status (dsn_status). */
+	CHECK_STR(err.msg, "5.4.4 DNS: no MX host of example.test has an address");
+}
+
+TEST(test_addressed_defers_4_4_3_when_a_lookup_did_not_answer)
+{
+	struct relay_mx mx[3];
+	int addr[3] = {0, -1, 0};
+	struct cl_err err;
+	size_t kept = 99;
+
+	mx_set(mx, 0, 10, "a.example.test");
+	mx_set(mx, 1, 20, "b.example.test");
+	mx_set(mx, 2, 30, "c.example.test");
+	err_clear(&err);
+	CHECK_INT(relay_mx_addressed(mx, addr, 3, RELAY_MX_MAX, "example.test", &kept, &err), -1);
+	CHECK_INT(kept, 0);
+	CHECK_INT(err.cls, CL_ETEMP);
+	CHECK_STR(err.msg, "4.4.3 DNS: no answer for the address of b.example.test, MX of "
+	                   "example.test");
+}
+
+TEST(test_addressed_keeps_the_hosts_with_an_address_in_order)
+{
+	struct relay_mx mx[5];
+	int addr[5] = {0, 1, -1, 1, 1};
+	struct cl_err err;
+	size_t kept = 99;
+
+	mx_set(mx, 0, 10, "none");
+	mx_set(mx, 1, 20, "first");
+	mx_set(mx, 2, 20, "temp");
+	mx_set(mx, 3, 30, "second");
+	mx_set(mx, 4, 40, "third");
+	err_clear(&err);
+	CHECK_INT(relay_mx_addressed(mx, addr, 5, 2, "example.test", &kept, &err), 0);
+	CHECK_INT(kept, 2);
+	CHECK_STR(mx[0].host, "first");
+	CHECK_INT(mx[0].pref, 20);
+	CHECK_STR(mx[1].host, "second");
+	CHECK_INT(mx[1].pref, 30);
+	CHECK_INT(err.cls, CL_OK);
+	/* No host at all is no host with an address. */
+	CHECK_INT(relay_mx_addressed(mx, addr, 0, 2, "example.test", &kept, &err), -1);
+	CHECK_INT(kept, 0);
+	CHECK_INT(err.cls, CL_ENOHOST);
+}
+
 TEST(test_name_is_self_ignores_case_and_a_final_dot)
 {
 	struct relay_mx_self me = {"mx.example.test", NULL, 0};
@@ -582,6 +645,9 @@ int main(void)
 	RUN(test_mx_parse_keeps_the_best_max_hosts);
 	RUN(test_addr_answer_tells_an_address_from_none_and_from_no_answer);
 	RUN(test_below_self_keeps_only_hosts_strictly_preferred_to_the_local_host);
+	RUN(test_addressed_bounces_5_4_4_when_no_mx_host_has_an_address);
+	RUN(test_addressed_defers_4_4_3_when_a_lookup_did_not_answer);
+	RUN(test_addressed_keeps_the_hosts_with_an_address_in_order);
 	RUN(test_name_is_self_ignores_case_and_a_final_dot);
 	RUN(test_addr_is_self_compares_with_the_listen_addresses);
 	RUN(test_addr_is_self_with_a_wildcard_listener_means_any_local_address);
