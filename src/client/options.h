@@ -12,6 +12,8 @@
 #include "err.h"
 #include "smtp_client.h"
 
+struct rawmsg; /* rawmsg.h */
+
 #define OPT_RCPT_MAX 1000
 #define OPT_HDR_MAX 100
 #define OPT_ATTACH_MAX 100
@@ -57,11 +59,9 @@ struct client_opts {
 	const char *password_env; /* --password-env NAME */
 	int import_msmtprc;      /* --import-msmtprc [FILE] */
 	const char *import_file;
-	/* A whole message prepared by the caller (sendmail mode): canonical
-	 * CRLF, headers complete; send_run sends it instead of composing. */
-	const char *raw_msg;
-	size_t raw_len;
-	int raw_8bit;
+	/* A whole message spooled and completed by the caller (sendmail
+	 * mode, rawmsg.h); send_run streams it instead of composing. */
+	struct rawmsg *raw_msg;
 	/* The offline queue (queue_cli.h, docs/queue.md): */
 	int queue;               /* --queue, or an account's "queue on-tempfail" */
 	int flush;               /* --flush: 1 everything, 2 (--flush=due) due only */

@@ -101,8 +101,6 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	struct smtp_session *sess = NULL;
 	struct smtp_message m;
 	struct smtp_result res;
-	struct smtp_mem_source mem;
-	struct compose_result cr = {0, 0};
 	struct send_msg sm;
 	struct transcript tr = {stderr};
 	struct buf host = BUF_INIT(256), pw = BUF_INIT(SECRET_MAX), body = BUF_INIT(MSG_MAX);
@@ -174,41 +172,29 @@ int send_run(struct client_opts *o, struct cl_err *err)
 			p.creds.password = buf_cstr(&pw);
 	}
 
-	if (o->raw_msg) {
-		/* Sendmail mode: the caller prepared the whole message. */
-		cr.is_8bit = o->raw_8bit;
-		goto envelope;
-	}
 	/* Body, attachments and every field read and checked before we
-	 * connect; composed for the server once its capabilities are known. */
+	 * connect (sendmail mode: the whole message the caller spooled);
+	 * composed for the server once its capabilities are known. */
 	if (send_msg_prepare(&sm, o, buf_cstr(&from), name.len ? buf_cstr(&name) : NULL,
 			     buf_cstr(&host), err) < 0)
 		goto out;
 
-envelope:
 	memset(&m, 0, sizeof(m));
 	m.from = buf_cstr(&from);
-	m.rcpts = o->raw_msg ? o->rcpts : sm.rcpts; /* To, Cc and Bcc */
-	m.nrcpt = o->raw_msg ? o->nrcpt : sm.nrcpt;
-	m.body_8bit = cr.is_8bit;
+	m.rcpts = sm.rcpts; /* To, Cc and Bcc */
+	m.nrcpt = sm.nrcpt;
 	/* SMTPUTF8 for the addresses is the engine's to add (addr_idn.h):
 	 * without it, domains go as A-labels. */
 	m.smtputf8 = 0;
-	if (o->raw_msg)
-		smtp_body_from_memory(&m.body, &mem, o->raw_msg, o->raw_len);
 
 	if (smtp_session_open(&sess, &p, err) == 0 &&
-	    (o->raw_msg || send_msg_build(&sm, smtp_session_caps(sess), p.host, &m, err) == 0))
+	    send_msg_build(&sm, smtp_session_caps(sess), p.host, &m, err) == 0)
 		r = smtp_session_send(sess, &m, 1, &res, err);
 	smtp_session_quit(sess);
 	if (r < 0 && o->queue && err->cls == CL_ETEMP) {
 		/* --queue: keep it for clsmtpc --flush (docs/queue.md). */
 		struct cl_err why = *err;
-		if (o->raw_msg)
-			smtp_body_from_memory(&m.body, &mem, o->raw_msg, o->raw_len);
-		r = o->raw_msg || send_msg_rewind(&sm, &m, err) == 0
-			    ? queue_cli_store(o, &m, &why, err)
-			    : -1;
+		r = send_msg_rewind(&sm, &m, err) == 0 ? queue_cli_store(o, &m, &why, err) : -1;
 	}
 	if (r == 0 && res.warning[0])
 		fprintf(stderr, "clsmtpc: warning: %s\n", res.warning);

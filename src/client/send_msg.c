@@ -167,14 +167,24 @@ int send_msg_prepare(struct send_msg *sm, const struct client_opts *o, const cha
 	buf_init(&sm->reply_to, 64 * 1024);
 	buf_init(&sm->hstore, 1024 * 1024);
 	msgstream_init(&sm->ms);
-	rawspool_init(&sm->rawm);
+	rawmsg_init(&sm->rawm, RAWMSG_RAW);
 	charset_locale(sm->locale, sizeof(sm->locale));
 	cp->msgid_domain = domain;
 	if (send_msg_usage(o, err) < 0 || send_msg_envelope(sm, o, err) < 0)
 		goto out;
-	if (o->raw) {
+	if (o->raw_msg) { /* sendmail mode: spooled and completed by the caller */
 		sm->raw = 1;
-		r = rawspool_spool(&sm->rawm, STDIN_FILENO, err);
+		sm->rawp = o->raw_msg;
+		r = 0;
+		goto out;
+	}
+	if (o->raw) {
+		struct rawmsg_add add = {1, 0, domain, NULL, NULL};
+		sm->raw = 1;
+		sm->rawp = &sm->rawm;
+		if (rawmsg_spool(&sm->rawm, STDIN_FILENO, 0, err) == 0 &&
+		    rawmsg_complete(&sm->rawm, &add, err) == 0)
+			r = 0;
 		goto out;
 	}
 	if (o->body_arg && strcmp(o->body_arg, "-") != 0) {
@@ -235,9 +245,9 @@ int send_msg_build(struct send_msg *sm, const struct smtp_caps *caps, const char
 	msgstream_free(&sm->ms);
 	sm->built = 0;
 	if (sm->raw) {
-		if (rawspool_stream(&sm->rawm, sm->cp.msgid_domain, 0, &sm->ms, err) < 0)
+		if (rawmsg_stream(sm->rawp, &sm->ms, err) < 0)
 			return -1;
-		m->body_8bit = sm->rawm.is_8bit;
+		m->body_8bit = sm->rawp->is_8bit;
 		m->smtputf8 = 0;
 	} else {
 		sm->cp.allow_8bit = caps && (caps->flags & CAP_8BITMIME);
@@ -273,7 +283,7 @@ void send_msg_free(struct send_msg *sm)
 		attach_close(&sm->att[i]);
 	sm->natt = 0;
 	msgstream_free(&sm->ms);
-	rawspool_free(&sm->rawm);
+	rawmsg_free(&sm->rawm);
 	buf_free(&sm->body);
 	buf_free(&sm->html);
 	buf_free(&sm->subject);

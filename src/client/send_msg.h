@@ -12,7 +12,7 @@
 #include "compose.h"
 #include "msgstream.h"
 #include "options.h"
-#include "rawspool.h"
+#include "rawmsg.h"
 #include "smtp_caps.h"
 #include "smtp_client.h"
 
@@ -27,9 +27,10 @@ struct send_msg {
 	size_t nrcpt;
 	struct msgstream ms;
 	int built;
-	int raw; /* --raw: the spool below is the message */
-	struct rawspool rawm;
-	char locale[64]; /* the locale's charset: input text is in it */
+	int raw;             /* --raw or sendmail mode: *rawp is the message */
+	struct rawmsg rawm;  /* --raw: the message read from standard input */
+	struct rawmsg *rawp; /* &rawm, or the caller's (client_opts.raw_msg) */
+	char locale[64];     /* the locale's charset: input text is in it */
 };
 
 /* Read, convert, open and check everything (o: the options; from, name:

@@ -2,8 +2,9 @@
  * sendmail.c - sendmail mode (see sendmail.h). Options are parsed the way
  * sendmail's getopt does (clusters, arguments attached or separate); those
  * meaningless for a submission client are accepted and ignored. The message
- * is read whole, canonicalised to CRLF, its header handled by rawmsg.c, and
- * sent by send_run through the account chosen by -a, -f or the From field.
+ * is spooled by rawmsg.c (header section in memory, body in a temporary
+ * file: memory does not grow with it) and streamed by send_run through the
+ * account chosen by -a, -f or the From field.
  */
 #include "sendmail.h"
 
@@ -23,8 +24,8 @@
 #include "hostname.h"
 #include "options.h"
 #include "rawmsg.h"
+#include "rawmsg_addr.h"
 #include "send.h"
-#include "smtp_data.h"
 
 /* An aliases file longer than this is not an aliases file. */
 #define SENDMAIL_ALIASES_MAX (256 * 1024)
@@ -271,42 +272,6 @@ static int sendmail_parse(int argc, char **argv, struct sendmail_opts *so, int *
 	return 0;
 }
 
-/* Read standard input whole. Without -i, a line holding only "." ends the
- * message, as sendmail does. */
-static int sendmail_read(int dot_ignore, struct buf *out, struct cl_err *err)
-{
-	char tmp[65536];
-	ssize_t n;
-	size_t i;
-
-	for (;;) {
-		n = read(STDIN_FILENO, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(err, CL_EIO, "reading the message from standard input: %s",
-			               strerror(errno));
-		if (n == 0)
-			break;
-		if (buf_add(out, tmp, (size_t)n) < 0)
-			return err_set(err, CL_EDATA, "the message is larger than %u bytes",
-			               (unsigned)MSG_MAX);
-	}
-	if (dot_ignore || out->len == 0)
-		return 0;
-	for (i = 0; i < out->len; i++) {
-		if (i > 0 && out->data[i - 1] != '\n')
-			continue;
-		if (out->data[i] == '.' && (i + 1 == out->len || out->data[i + 1] == '\n' ||
-		                            (out->data[i + 1] == '\r' &&
-		                             (i + 2 == out->len || out->data[i + 2] == '\n')))) {
-			buf_truncate(out, i);
-			break;
-		}
-	}
-	return 0;
-}
-
 static int sendmail_first_addr(void *arg, const char *addr)
 {
 	struct buf *b = arg;
@@ -323,29 +288,25 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 	struct client_opts o;
 	struct config cfg;
 	const struct config_account *acct = NULL;
-	struct buf in = BUF_INIT(MSG_MAX), canon = BUF_INIT(MSG_MAX + MSG_MAX / 2),
-	           msg = BUF_INIT(MSG_MAX + MSG_MAX / 2), hfrom = BUF_INIT(1024),
-	           value = BUF_INIT(65536), msgid_dom = BUF_INIT(256);
-	struct rawmsg_opts ro;
-	struct rawmsg_info info;
+	struct rawmsg msg;
+	struct rawmsg_add add;
+	struct buf hfrom = BUF_INIT(1024), value = BUF_INIT(65536), msgid_dom = BUF_INIT(256);
 	const char *at;
 	int first = 0, i, r = -1;
 	size_t k;
 
 	memset(&rc, 0, sizeof(rc));
 	memset(&cfg, 0, sizeof(cfg));
+	rawmsg_init(&msg, RAWMSG_SENDMAIL);
 	rc.err = err;
 	if (sendmail_parse(argc, argv, &so, &first, err) < 0)
 		goto out;
-	if (sendmail_read(so.dot_ignore, &in, err) < 0)
+	/* Without -i, a line holding only "." ends the message, as sendmail
+	 * does. */
+	if (rawmsg_spool(&msg, STDIN_FILENO, !so.dot_ignore, err) < 0)
 		goto out;
-	if (smtp_data_canonicalize(in.data ? in.data : "", in.len, &canon) < 0) {
-		err_set(err, CL_EDATA, "the message is too large");
-		goto out;
-	}
-	buf_free(&in);
 	/* The From field's address: to choose the account when there is no -f. */
-	if (rawmsg_header_get(buf_cstr(&canon), canon.len, "From", &value) == 1)
+	if (rawmsg_header_get(&msg, "From", &value) == 1)
 		rawmsg_addr_list(buf_cstr(&value), sendmail_first_addr, &hfrom, err);
 
 	memset(&o, 0, sizeof(o));
@@ -385,8 +346,7 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 	for (i = first; i < argc; i++)
 		if (rawmsg_addr_list(argv[i], sendmail_add_rcpt, &rc, err) < 0)
 			goto out;
-	if (so.extract &&
-	    rawmsg_recipients(buf_cstr(&canon), canon.len, sendmail_add_rcpt, &rc, err) < 0)
+	if (so.extract && rawmsg_recipients(&msg, sendmail_add_rcpt, &rc, err) < 0)
 		goto out;
 	if (rc.n == 0) {
 		err_set(err, CL_EUSAGE,
@@ -403,30 +363,24 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 		buf_set(&msgid_dom, o.domain);
 	else
 		hostname_fqdn(&msgid_dom);
-	memset(&ro, 0, sizeof(ro));
-	ro.strip_bcc = 1;
-	ro.add_date = 1;
-	ro.msgid_domain = buf_cstr(&msgid_dom);
-	ro.from_addr = o.from[0] ? o.from : NULL;
-	ro.from_name = so.fullname;
-	if (rawmsg_prepare(buf_cstr(&canon), canon.len, &ro, &msg, &info, err) < 0)
+	memset(&add, 0, sizeof(add));
+	add.add_date = 1;
+	add.msgid_domain = buf_cstr(&msgid_dom);
+	add.from_addr = o.from[0] ? o.from : NULL;
+	add.from_name = so.fullname;
+	if (rawmsg_complete(&msg, &add, err) < 0)
 		goto out;
-	buf_free(&canon);
 
 	for (k = 0; k < rc.n; k++)
 		o.rcpts[k] = rc.v[k];
 	o.nrcpt = rc.n;
-	o.raw_msg = msg.data ? msg.data : "";
-	o.raw_len = msg.len;
-	o.raw_8bit = info.is_8bit;
+	o.raw_msg = &msg;
 	r = send_run(&o, err);
 out:
 	for (k = 0; k < rc.n; k++)
 		free(rc.v[k]);
 	config_free(&cfg);
-	buf_free(&in);
-	buf_free(&canon);
-	buf_free(&msg);
+	rawmsg_free(&msg);
 	buf_free(&hfrom);
 	buf_free(&value);
 	buf_free(&msgid_dom);

@@ -124,8 +124,12 @@ snail_send() {
 		-Stls-ca-file="$FIXTURE_CA" -Stls-ca-no-defaults -Stls-verify=strict \
 		-Ssocket-connect-timeout=10 -Ssendwait -Snosave \
 		-Sfrom=bob@example.org -s "$mark" alice@example.org \
-		<"$T_DIR/snail-body.txt" >"$T_DIR/snail.out" 2>"$T_DIR/snail.err"
+		<"$T_DIR/snail-body.txt" >"$T_DIR/snail.out" 2>"$T_DIR/snail.raw"
 	RC=$?
+	# -vv prints the password on a "Credentials:" line: never kept on disk
+	# (test_zz_secrets checks everything the suite leaves).
+	grep -av -e 'Credentials:' -e "$pw" "$T_DIR/snail.raw" >"$T_DIR/snail.err"
+	rm -f "$T_DIR/snail.raw"
 	grep -a '^s-nail: >>> ' "$T_DIR/snail.err" | grep -av '^s-nail: >>> SERVER:' \
 		>"$T_DIR/snail-sent.txt"
 }
