@@ -17,7 +17,7 @@ CFLAGS   ?=
 override CFLAGS += $(OPTFLAGS) -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -D_GNU_SOURCE \
             -Isrc/core $(PKG_CFLAGS)
-override LDLIBS += $(PKG_LIBS) -pthread
+override LDLIBS += $(PKG_LIBS)
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 override LDFLAGS += -fsanitize=address,undefined

@@ -20,6 +20,7 @@ struct spool {
 	char *dir;
 	int tmpfd, msgfd, statefd;
 	unsigned counter;
+	int state_dirty; /* a journal was removed since the last spool_sync */
 };
 
 struct spool_writer {
@@ -690,16 +691,21 @@ int spool_finish(struct spool *sp, const struct spool_envelope *env, struct cl_e
 
 int spool_finish_lazy(struct spool *sp, const struct spool_envelope *env, struct cl_err *err)
 {
-	int journal;
+	int journal, r = spool_unlink_msg(sp, env, 0, &journal, err);
 
-	return spool_unlink_msg(sp, env, 0, &journal, err);
+	if (journal)
+		sp->state_dirty = 1;
+	return r;
 }
 
 int spool_sync(struct spool *sp, struct cl_err *err)
 {
 	if (fsync(sp->msgfd) < 0)
 		return err_set(err, CL_EIO, "spool: fsync msg/: %s", strerror(errno));
-	if (fsync(sp->statefd) < 0)
+	/* state/ only when a journal went: a flush with nothing to write
+	 * still costs the disk a cache flush. */
+	if (sp->state_dirty && fsync(sp->statefd) < 0)
 		return err_set(err, CL_EIO, "spool: fsync state/: %s", strerror(errno));
+	sp->state_dirty = 0;
 	return 0;
 }

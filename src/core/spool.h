@@ -107,7 +107,8 @@ int spool_finish(struct spool *sp, const struct spool_envelope *env, struct cl_e
  * batch: it calls spool_sync once after the batch. Until then a crash may
  * bring the message back (delivered again, never lost). */
 int spool_finish_lazy(struct spool *sp, const struct spool_envelope *env, struct cl_err *err);
-/* Flush msg/ and state/ (the removals of spool_finish_lazy). */
+/* Flush msg/, and state/ if a journal was removed since the last call (the
+ * removals of spool_finish_lazy). */
 int spool_sync(struct spool *sp, struct cl_err *err);
 /* 1 if qid has the QID form (safe as a file name). */
 int spool_qid_valid(const char *qid);

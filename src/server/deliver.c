@@ -2,6 +2,9 @@
  * deliver.c - the local delivery agent (deliver.h). For each committed
  * message it delivers the pending "local" recipients into their Maildirs,
  * journals D/T/F, and removes the message once every recipient is final.
+ * The messages found in one pass are delivered in batches: the Maildir
+ * files of a batch are flushed together, then their outcomes recorded,
+ * then the removals flushed once (docs/spool.md, "Delivery and removal").
  * "relay" recipients are left to the relay agent (relay.c). Recipients that
  * still fail after the queue lifetime get a failure notice (dsn.c).
  */
@@ -9,6 +12,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,43 +22,68 @@
 #include "maildir.h"
 #include "queue_cli.h"
 
+/* Every message in a batch has at least one file in it, but one more may
+ * wait beside them: the one whose recipients were being added when the
+ * batch was found full (it goes on into the next batch). */
+#define DELIVER_BATCH_MSGS (MAILDIR_BATCH_FILES + 1)
+
+/* One recipient being delivered in the batch. */
+struct deliver_item {
+	size_t msg;  /* index in deliver_batch.env */
+	size_t rcpt; /* index in that envelope */
+	int file;    /* index in the Maildir batch; -1 if it failed already (err) */
+	struct cl_err err;
+};
+
+struct deliver_batch {
+	struct maildir_batch *mb;
+	struct spool_envelope env[DELIVER_BATCH_MSGS];
+	size_t nmsg;
+	int last_open; /* env[nmsg - 1] still has recipients to be added */
+	struct deliver_item item[MAILDIR_BATCH_FILES];
+	size_t nitem;
+};
+
 struct deliver_pass_state {
 	const struct conf *c;
 	struct spool *sp;
+	struct deliver_batch *b;
 	time_t now;
 	int flush; /* every deferred recipient is due */
 	int next;  /* seconds until something is due */
 };
 
-static void deliver_one(struct deliver_pass_state *ps, struct spool_envelope *env, size_t i)
+/* Recipient i is durably in its Maildir: journal it. */
+static void deliver_done(struct deliver_pass_state *ps, struct spool_envelope *env, size_t i)
 {
 	struct spool_rcpt *r = &env->rcpt[i];
 	struct cl_err err;
-	int fd;
 
 	err_clear(&err);
-	fd = spool_data_fd(ps->sp, env, &err);
-	if (fd >= 0 && maildir_deliver(r->target, fd, env->qid, &err) == 0) {
-		close(fd);
-		/* The last open recipient: removing the message records it. */
-		if (dsn_last_open(env, i))
-			r->state = SPOOL_DELIVERED;
-		else if (spool_record(ps->sp, env, i, 'D', 0, "delivered to maildir", &err) < 0)
-			log_msg(LOG_ERR, "%s: journal: %s", env->qid, err.msg);
-		log_msg(LOG_INFO, "%s: to=<%s>, relay=local, status=sent (delivered to maildir)",
-		        env->qid, r->addr);
-		return;
-	}
-	if (fd >= 0)
-		close(fd);
+	/* The last open recipient: removing the message records it. */
+	if (dsn_last_open(env, i))
+		r->state = SPOOL_DELIVERED;
+	else if (spool_record(ps->sp, env, i, 'D', 0, "delivered to maildir", &err) < 0)
+		log_msg(LOG_ERR, "%s: journal: %s", env->qid, err.msg);
+	log_msg(LOG_INFO, "%s: to=<%s>, relay=local, status=sent (delivered to maildir)", env->qid,
+	        r->addr);
+}
+
+/* Recipient i could not be delivered (err): T, or F once the queue
+ * lifetime has passed. */
+static void deliver_failed(struct deliver_pass_state *ps, struct spool_envelope *env, size_t i,
+                           const struct cl_err *err)
+{
+	struct spool_rcpt *r = &env->rcpt[i];
+	struct cl_err e2;
+
+	err_clear(&e2);
 	if (ps->now - env->arrival >= ps->c->relay.lifetime) {
 		struct buf t = BUF_INIT(SPOOL_LINE_MAX);
-		struct cl_err e2;
 		char life[32];
 		relay_conf_duration_str(ps->c->relay.lifetime, life, sizeof(life));
 		buf_printf(&t, "delivery time expired after %s (%d attempts); last error: %s", life,
-		           r->attempts + 1, err.msg);
-		err_clear(&e2);
+		           r->attempts + 1, err->msg);
 		if (spool_record(ps->sp, env, i, 'F', 0, buf_cstr(&t), &e2) < 0)
 			log_msg(LOG_ERR, "%s: journal: %s", env->qid, e2.msg);
 		log_msg(LOG_WARNING, "%s: to=<%s>, relay=local, status=bounced (%s)", env->qid,
@@ -62,16 +91,12 @@ static void deliver_one(struct deliver_pass_state *ps, struct spool_envelope *en
 		buf_free(&t);
 		return;
 	}
-	{
-		struct cl_err e2;
-		err_clear(&e2);
-		if (spool_record(ps->sp, env, i, 'T', ps->now + DELIVER_RETRY_S, err.msg, &e2) < 0)
-			log_msg(LOG_ERR, "%s: journal: %s", env->qid, e2.msg);
-	}
+	if (spool_record(ps->sp, env, i, 'T', ps->now + DELIVER_RETRY_S, err->msg, &e2) < 0)
+		log_msg(LOG_ERR, "%s: journal: %s", env->qid, e2.msg);
 	if (ps->next > DELIVER_RETRY_S)
 		ps->next = DELIVER_RETRY_S;
 	log_msg(LOG_WARNING, "%s: to=<%s>, relay=local, status=deferred (%s)", env->qid, r->addr,
-	        err.msg);
+	        err->msg);
 }
 
 /* Failure notices for the failed local recipients (dsn.h). */
@@ -97,62 +122,206 @@ static void deliver_bounce(struct deliver_pass_state *ps, struct spool_envelope 
 		ps->next = 0; /* deliver the notice in the next pass, at once */
 }
 
+/* Remove the settled messages among env[0..n): one alone as before (each
+ * directory flushed), several with their unlinks flushed once. */
+static void deliver_remove(struct deliver_pass_state *ps, struct spool_envelope **env, size_t n)
+{
+	struct cl_err err;
+	size_t k;
+	int ok[DELIVER_BATCH_MSGS];
+
+	err_clear(&err);
+	if (n == 1) {
+		if (spool_finish(ps->sp, env[0], &err) < 0)
+			log_msg(LOG_ERR, "%s: %s", env[0]->qid, err.msg);
+		else
+			log_msg(LOG_INFO, "%s: removed", env[0]->qid);
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		ok[k] = spool_finish_lazy(ps->sp, env[k], &err) == 0;
+		if (!ok[k])
+			log_msg(LOG_ERR, "%s: %s", env[k]->qid, err.msg);
+	}
+	if (spool_sync(ps->sp, &err) < 0) {
+		/* The messages may come back after a crash: delivered again. */
+		log_msg(LOG_ERR, "%s", err.msg);
+		return;
+	}
+	for (k = 0; k < n; k++)
+		if (ok[k])
+			log_msg(LOG_INFO, "%s: removed", env[k]->qid);
+}
+
+/* The batch's files durably in new/ (or failed), then their outcomes, then
+ * the removals: never an outcome before its delivery is durable. A message
+ * whose recipients are still being added (b->last_open) stays, alone, for
+ * the next batch. */
+static void deliver_flush(struct deliver_pass_state *ps)
+{
+	struct deliver_batch *b = ps->b;
+	struct spool_envelope *fin[DELIVER_BATCH_MSGS];
+	size_t k, nfin = 0, keep = b->last_open ? 1 : 0;
+
+	maildir_batch_commit(b->mb);
+	for (k = 0; k < b->nitem; k++) {
+		struct deliver_item *it = &b->item[k];
+		struct spool_envelope *env = &b->env[it->msg];
+		if (it->file >= 0 && maildir_batch_result(b->mb, (size_t)it->file, &it->err) == 0)
+			deliver_done(ps, env, it->rcpt);
+		else
+			deliver_failed(ps, env, it->rcpt, &it->err);
+	}
+	maildir_batch_reset(b->mb);
+	b->nitem = 0;
+	for (k = 0; k + keep < b->nmsg; k++) {
+		deliver_bounce(ps, &b->env[k]);
+		if (dsn_settled(&b->env[k]))
+			fin[nfin++] = &b->env[k];
+	}
+	if (nfin > 0)
+		deliver_remove(ps, fin, nfin);
+	for (k = 0; k + keep < b->nmsg; k++)
+		spool_env_free(&b->env[k]);
+	if (keep) {
+		b->env[0] = b->env[b->nmsg - 1];
+		if (b->nmsg > 1)
+			spool_env_init(&b->env[b->nmsg - 1]); /* moved, not owned twice */
+		b->nmsg = 1;
+	} else {
+		b->nmsg = 0;
+	}
+}
+
+/* Start delivering recipient i of the batch's message m. */
+static void deliver_add(struct deliver_pass_state *ps, size_t m, size_t i)
+{
+	struct deliver_batch *b = ps->b;
+	struct deliver_item *it = &b->item[b->nitem++];
+	struct spool_envelope *env = &b->env[m];
+	int fd;
+
+	it->msg = m;
+	it->rcpt = i;
+	it->file = -1;
+	err_clear(&it->err);
+	fd = spool_data_fd(ps->sp, env, &it->err);
+	if (fd >= 0) {
+		it->file = maildir_batch_add(b->mb, env->rcpt[i].target, fd, env->qid, &it->err);
+		close(fd);
+	}
+}
+
 static int deliver_message(void *arg, const char *qid)
 {
 	struct deliver_pass_state *ps = arg;
-	struct spool_envelope env;
+	struct deliver_batch *b = ps->b;
+	struct spool_envelope *env;
 	struct cl_err err;
-	size_t i;
+	size_t i, added = 0;
 
+	/* A name seen twice in one scan would be delivered twice. */
+	for (i = 0; i < b->nmsg; i++)
+		if (strcmp(b->env[i].qid, qid) == 0)
+			return 0;
 	err_clear(&err);
-	if (spool_load(ps->sp, qid, &env, &err) < 0) {
+	if (spool_load(ps->sp, qid, &b->env[b->nmsg], &err) < 0) {
 		/* Possibly removed since the scan; otherwise it stays for a person. */
 		if (err.cls != CL_EIO)
 			log_msg(LOG_ERR, "%s: %s", qid, err.msg);
 		return 0;
 	}
-	for (i = 0; i < env.nrcpt; i++) {
-		struct spool_rcpt *r = &env.rcpt[i];
+	b->nmsg++;
+	b->last_open = 1;
+	for (i = 0; i < b->env[b->nmsg - 1].nrcpt; i++) {
+		struct spool_rcpt *r = &b->env[b->nmsg - 1].rcpt[i];
 		if (r->cls != SPOOL_LOCAL)
 			continue;
 		if (r->state == SPOOL_PENDING ||
 		    (r->state == SPOOL_DEFERRED && (ps->flush || r->next_try <= ps->now))) {
-			deliver_one(ps, &env, i);
+			/* Full: flush before adding (a message ending the batch
+			 * is then settled with it). The flush moves this message
+			 * to env[0]: index it anew. */
+			if (b->nitem == MAILDIR_BATCH_FILES || maildir_batch_full(b->mb))
+				deliver_flush(ps);
+			deliver_add(ps, b->nmsg - 1, i);
+			added++;
 		} else if (r->state == SPOOL_DEFERRED) {
 			int due = (int)(r->next_try - ps->now);
 			if (due < ps->next)
 				ps->next = due;
 		}
 	}
-	deliver_bounce(ps, &env);
-	if (dsn_settled(&env)) {
-		if (spool_finish(ps->sp, &env, &err) < 0)
-			log_msg(LOG_ERR, "%s: %s", qid, err.msg);
-		else
-			log_msg(LOG_INFO, "%s: removed", qid);
-	}
-	spool_env_free(&env);
+	b->last_open = 0;
+	if (added > 0)
+		return 0; /* its outcomes and removal come with the batch */
+	/* Nothing to deliver: a notice may still be due, or the removal. */
+	env = &b->env[--b->nmsg];
+	deliver_bounce(ps, env);
+	if (dsn_settled(env))
+		deliver_remove(ps, &env, 1);
+	spool_env_free(env);
 	return 0;
 }
 
-int deliver_pass(const struct conf *c, struct spool *sp, int flush)
+static struct deliver_batch *deliver_batch_new(void)
+{
+	struct deliver_batch *b = calloc(1, sizeof(*b));
+	struct cl_err err;
+
+	err_clear(&err);
+	if (b != NULL && maildir_batch_new(&b->mb, &err) < 0) {
+		free(b);
+		b = NULL;
+	}
+	if (b == NULL)
+		log_msg(LOG_ERR, "local delivery: out of memory");
+	return b;
+}
+
+static void deliver_batch_free(struct deliver_batch *b)
+{
+	if (b != NULL)
+		maildir_batch_free(b->mb);
+	free(b);
+}
+
+/* One pass with the batch b (empty before and after). */
+static int deliver_pass_batch(const struct conf *c, struct spool *sp, int flush,
+                              struct deliver_batch *b)
 {
 	struct deliver_pass_state ps;
 	struct cl_err err;
 
 	ps.c = c;
 	ps.sp = sp;
+	ps.b = b;
 	ps.flush = flush;
 	ps.now = time(NULL);
 	ps.next = DELIVER_RESCAN_S;
 	err_clear(&err);
 	if (spool_scan(sp, deliver_message, &ps, &err) < 0)
 		log_msg(LOG_ERR, "%s", err.msg);
+	if (b->nmsg > 0)
+		deliver_flush(&ps);
 	return ps.next > 0 ? ps.next : 0;
+}
+
+int deliver_pass(const struct conf *c, struct spool *sp, int flush)
+{
+	struct deliver_batch *b = deliver_batch_new();
+	int next;
+
+	if (b == NULL)
+		return DELIVER_RETRY_S;
+	next = deliver_pass_batch(c, sp, flush, b);
+	deliver_batch_free(b);
+	return next;
 }
 
 void deliver_run(const struct conf *c, struct spool *sp, int wakefd)
 {
+	struct deliver_batch *b;
 	char buf[256];
 	int next, flush = 0, lockfd, fifo;
 
@@ -162,7 +331,10 @@ void deliver_run(const struct conf *c, struct spool *sp, int wakefd)
 	if (lockfd < 0)
 		return;
 	fifo = queue_cli_agent_fifo(spool_dir(sp), QUEUE_CLI_AGENT_LOCAL);
-	next = deliver_pass(c, sp, 0);
+	/* One batch for the agent's life, no allocation per wake-up (without
+	 * it, each pass tries its own). */
+	b = deliver_batch_new();
+	next = b ? deliver_pass_batch(c, sp, 0, b) : deliver_pass(c, sp, 0);
 	for (;;) {
 		struct pollfd p[2] = {{wakefd, POLLIN, 0}, {fifo, POLLIN, 0}};
 		int r = poll(p, fifo >= 0 ? 2 : 1, next * 1000);
@@ -175,9 +347,10 @@ void deliver_run(const struct conf *c, struct spool *sp, int wakefd)
 		}
 		if (r > 0 && fifo >= 0 && (p[1].revents & POLLIN))
 			flush = queue_cli_agent_read(fifo);
-		next = deliver_pass(c, sp, flush);
+		next = b ? deliver_pass_batch(c, sp, flush, b) : deliver_pass(c, sp, flush);
 		flush = 0;
 	}
+	deliver_batch_free(b);
 	if (fifo >= 0)
 		close(fifo);
 	close(lockfd);

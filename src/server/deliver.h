@@ -16,9 +16,10 @@
  * the sender gets a failure notice (dsn.h). */
 #define DELIVER_RETRY_S 60
 
-/* Deliver every due local recipient once (every deferred one if flush);
- * returns the seconds until the next deferred one is due (or
- * DELIVER_RESCAN_S). */
+/* Deliver every due local recipient once (every deferred one if flush),
+ * in batches whose flushes are shared (maildir.h; the order that keeps it
+ * safe is in docs/spool.md); returns the seconds until the next deferred
+ * one is due (or DELIVER_RESCAN_S). */
 int deliver_pass(const struct conf *c, struct spool *sp, int flush);
 /* The agent's main loop: returns when wakefd reaches EOF (parent gone).
  * "clsmtpd -flush" reaches it through SPOOL/local.flush (queue_cli.h). */

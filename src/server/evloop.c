@@ -710,18 +710,21 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 	struct pollfd *pfd = NULL;
 	unsigned seen_gen = defence_srv() ? defence_generation(defence_srv()) : 0;
 	struct cl_err cerr;
+	int committed = 0;
 
 	if (evloop_signals() < 0)
 		return -1;
-	if (srv->committer == NULL && committer_start(&srv->committer, &cerr) < 0)
-		log_msg(LOG_WARNING, "%s; committing in the event loop", cerr.msg);
+	if (srv->committer == NULL &&
+	    committer_new(&srv->committer, session_orphan_committed, srv, &cerr) < 0)
+		log_msg(LOG_WARNING, "%s; committing each message alone", cerr.msg);
 	while (!evloop_got_term) {
 		int64_t now = timeout_now_ms(), next = now + 60000, t;
 		size_t np = 0, npconn, nctl;
-		int again = 0, r, kick = 0;
+		int again = committed, r, kick = 0;
 		struct defence *d = defence_srv();
-		void *p = realloc(pfd, (2 + evloop_nls + nconn + CTL_POLLFDS) * sizeof(*pfd));
+		void *p = realloc(pfd, (1 + evloop_nls + nconn + CTL_POLLFDS) * sizeof(*pfd));
 
+		committed = 0;
 		if (p == NULL)
 			abort();
 		pfd = p;
@@ -750,8 +753,6 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 		npconn = nconn;
 		nctl = ctl_pollfds(&pfd[np]);
 		np += nctl;
-		if (srv->committer != NULL)
-			pfd[np++] = (struct pollfd){committer_fd(srv->committer), POLLIN, 0};
 		t = defence_srv_tick(now);
 		if (t != 0 && t < next)
 			next = t;
@@ -782,8 +783,6 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			seen_gen = defence_generation(d);
 			kick = 1;
 		}
-		if (srv->committer != NULL && (pfd[np - 1].revents & POLLIN))
-			committer_collect(srv->committer, session_orphan_committed, srv);
 		/* Connections first (pfd indexes follow conns), then accepts. */
 		for (i = 0, k = 0; i < nconn; i++) {
 			struct conn *c = conns[i];
@@ -823,6 +822,12 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			}
 		}
 		nconn = k;
+		/* The group commit: every message whose data ended in this turn,
+		 * made durable together; the 250s go out at the next turn. */
+		if (srv->committer != NULL && committer_pending(srv->committer)) {
+			committer_run(srv->committer);
+			committed = 1;
+		}
 		ctl_serve(&pfd[1 + evloop_nls + npconn], nctl, srv->nsessions, now);
 		for (i = 0; i < evloop_nls; i++)
 			if (pfd[1 + i].revents & POLLIN)
@@ -835,7 +840,7 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 		evloop_conn_free(srv, conns[i]);
 	}
 	/* Messages handed over are committed (and delivered) all the same. */
-	committer_stop(srv->committer, session_orphan_committed, srv);
+	committer_free(srv->committer);
 	srv->committer = NULL;
 	for (i = 0; i < evloop_nls; i++)
 		close(evloop_ls[i].fd);

@@ -1,11 +1,9 @@
 /* test_commit.c - the group commit (commit.c) on a real spool in a
- * temporary directory: many messages handed over at once are all durable in
- * msg/ when their jobs say so; one whose file vanished fails alone; a job
- * whose owner left (commit_job_forget) is still committed and reported;
- * stopping commits what is still queued. Waits are bounded polls on the
- * committer's pipe. */
+ * temporary directory: many messages handed over in one turn are all
+ * durable in msg/ when their jobs say so; one whose file vanished fails
+ * alone; a job whose owner left (commit_job_forget) is still committed and
+ * reported, before or after the run; freeing commits what is queued. */
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,7 +11,7 @@
 #include "check.h"
 #include "commit.h"
 
-#define NMSG 40
+#define NMSG 300 /* more than COMMIT_BATCH_MAX: two batches */
 
 static char test_dir[64];
 
@@ -85,14 +83,6 @@ static void orphan_cb(void *arg, const char *qid, int ok)
 	memcpy(o->qid, qid, SPOOL_QID_LEN + 1);
 }
 
-/* Wait (at most ~10 s) until the committer's pipe is readable. */
-static int wait_pipe(struct committer *c)
-{
-	struct pollfd p = {committer_fd(c), POLLIN, 0};
-
-	return poll(&p, 1, 10000) == 1;
-}
-
 static void cleanup(void)
 {
 	struct buf cmd = BUF_INIT(256);
@@ -109,11 +99,14 @@ TEST(test_commit_many_messages_each_durable_and_one_failure_alone)
 	struct committer *c = NULL;
 	struct commit_job *job[NMSG];
 	char qid[NMSG][SPOOL_QID_LEN + 1];
+	struct orphans o;
 	struct cl_err err;
 	struct buf p = BUF_INIT(256);
-	int i, done = 0, rounds, failed = -1, n = 0, ok = 0;
+	int i, failed = -1, n = 0, ok = 0;
 
-	CHECK_INT(committer_start(&c, &err), 0);
+	memset(&o, 0, sizeof(o));
+	CHECK_INT(committer_new(&c, orphan_cb, &o, &err), 0);
+	CHECK_INT(committer_pending(c), 0);
 	for (i = 0; i < NMSG; i++) {
 		struct spool_writer *w = new_message(sp, i, qid[i]);
 		if (i == 17) {
@@ -124,31 +117,32 @@ TEST(test_commit_many_messages_each_durable_and_one_failure_alone)
 		}
 		job[i] = committer_submit(c, w);
 		CHECK(job[i] != NULL);
+		CHECK_INT(commit_job_done(job[i]), 0);
 	}
-	for (rounds = 0; rounds < 1000 && done < NMSG; rounds++) {
-		CHECK(wait_pipe(c));
-		committer_collect(c, orphan_cb, NULL);
-		for (i = 0; i < NMSG; i++) {
-			if (job[i] == NULL || !commit_job_done(job[i]))
-				continue;
-			err_clear(&err);
-			if (commit_job_finish(job[i], &err) == 0) {
-				CHECK(in_msg(qid[i]));
-				ok++;
-			} else {
-				failed = i;
-				CHECK(strstr(err.msg, "rename") != NULL);
-			}
-			job[i] = NULL;
-			done++;
+	/* Nothing is in msg/ before the run: no 250 could have been sent. */
+	CHECK_INT(spool_scan(sp, count_cb, &n, &err), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(committer_pending(c), 1);
+	committer_run(c);
+	CHECK_INT(committer_pending(c), 0);
+	for (i = 0; i < NMSG; i++) {
+		CHECK_INT(commit_job_done(job[i]), 1);
+		err_clear(&err);
+		if (commit_job_finish(job[i], &err) == 0) {
+			CHECK(in_msg(qid[i]));
+			ok++;
+		} else {
+			failed = i;
+			CHECK(strstr(err.msg, "rename") != NULL);
 		}
 	}
-	CHECK_INT(done, NMSG);
 	CHECK_INT(ok, NMSG - 1);
 	CHECK_INT(failed, 17);
+	CHECK_INT(o.n, 0);
+	n = 0;
 	CHECK_INT(spool_scan(sp, count_cb, &n, &err), 0);
 	CHECK_INT(n, NMSG - 1);
-	committer_stop(c, orphan_cb, NULL);
+	committer_free(c);
 	spool_close(sp);
 	buf_free(&p);
 	cleanup();
@@ -158,29 +152,36 @@ TEST(test_commit_forgotten_job_is_still_committed_and_reported)
 {
 	struct spool *sp = open_spool();
 	struct committer *c = NULL;
+	struct commit_job *j;
 	struct orphans o;
-	char qid[SPOOL_QID_LEN + 1];
+	char qid[SPOOL_QID_LEN + 1], qid2[SPOOL_QID_LEN + 1];
 	struct cl_err err;
-	int rounds;
 
 	memset(&o, 0, sizeof(o));
-	CHECK_INT(committer_start(&c, &err), 0);
+	CHECK_INT(committer_new(&c, orphan_cb, &o, &err), 0);
+	/* Forgotten while queued: committed at the run, then reported. */
 	commit_job_forget(committer_submit(c, new_message(sp, 1, qid)));
-	for (rounds = 0; rounds < 100 && o.n == 0; rounds++) {
-		CHECK(wait_pipe(c));
-		committer_collect(c, orphan_cb, &o);
-	}
+	CHECK_INT(o.n, 0);
+	committer_run(c);
 	CHECK_INT(o.n, 1);
 	CHECK_INT(o.ok, 1);
 	CHECK_STR(o.qid, qid);
 	CHECK(in_msg(qid));
-	committer_stop(c, orphan_cb, &o);
+	/* Forgotten once done (its session dropped before taking the
+	 * result): reported at once, so the message is not left unannounced. */
+	j = committer_submit(c, new_message(sp, 2, qid2));
+	committer_run(c);
 	CHECK_INT(o.n, 1);
+	commit_job_forget(j);
+	CHECK_INT(o.n, 2);
+	CHECK_STR(o.qid, qid2);
+	committer_free(c);
+	CHECK_INT(o.n, 2);
 	spool_close(sp);
 	cleanup();
 }
 
-TEST(test_commit_stop_commits_everything_still_queued)
+TEST(test_commit_free_commits_everything_still_queued)
 {
 	struct spool *sp = open_spool();
 	struct committer *c = NULL;
@@ -190,10 +191,10 @@ TEST(test_commit_stop_commits_everything_still_queued)
 	int i, n = 0;
 
 	memset(&o, 0, sizeof(o));
-	CHECK_INT(committer_start(&c, &err), 0);
+	CHECK_INT(committer_new(&c, orphan_cb, &o, &err), 0);
 	for (i = 0; i < NMSG; i++)
 		commit_job_forget(committer_submit(c, new_message(sp, i, qid[i])));
-	committer_stop(c, orphan_cb, &o);
+	committer_free(c);
 	CHECK_INT(o.n, NMSG);
 	CHECK_INT(o.ok, NMSG);
 	for (i = 0; i < NMSG; i++)
@@ -208,6 +209,6 @@ int main(void)
 {
 	RUN(test_commit_many_messages_each_durable_and_one_failure_alone);
 	RUN(test_commit_forgotten_job_is_still_committed_and_reported);
-	RUN(test_commit_stop_commits_everything_still_queued);
+	RUN(test_commit_free_commits_everything_still_queued);
 	CHECK_DONE();
 }
