@@ -822,16 +822,18 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			}
 		}
 		nconn = k;
-		/* The group commit: every message whose data ended in this turn,
-		 * made durable together; the 250s go out at the next turn. */
-		if (srv->committer != NULL && committer_pending(srv->committer)) {
-			committer_run(srv->committer);
-			committed = 1;
-		}
 		ctl_serve(&pfd[1 + evloop_nls + npconn], nctl, srv->nsessions, now);
 		for (i = 0; i < evloop_nls; i++)
 			if (pfd[1 + i].revents & POLLIN)
 				evloop_accept(srv, &evloop_ls[i], &conns, &nconn, now);
+		/* The group commit, last in the turn (a session stepped at its
+		 * accept may have ended its data too): every message whose data
+		 * ended in this turn, made durable together; the 250s go out at
+		 * the next turn, which does not wait in poll. */
+		if (srv->committer != NULL && committer_pending(srv->committer)) {
+			committer_run(srv->committer);
+			committed = 1;
+		}
 	}
 	for (i = 0; i < nconn; i++) {
 		smtp_server_refuse(session_smtp(conns[i]->sess),

@@ -200,5 +200,27 @@ else
 	not_ok "after restart the spool is delivered"
 	diag_file "$SRV_DIR/log"
 fi
+
+# ---- the group commit: a 250 never waits for some later event ----------------
+# Postfix's smtp-source runs a whole transaction without pause, so with one
+# session its data ends in the very turn that accepts the connection; the
+# commit must still be made in that turn (a bug once left it to poll's
+# 60 s timeout). timeout(1) only stops a hang: this is not a measurement.
+mark=$(unique_mark)
+if timeout -k 2 50 /usr/sbin/smtp-source -s 1 -m 100 -l 512 -f "$mark@example.test" \
+	-t bob@example.org -M source.example "127.0.0.1:$SRV_PORT_SUB" >/dev/null 2>"$T_DIR/source.err" &&
+	timeout -k 2 50 /usr/sbin/smtp-source -s 8 -m 60 -l 4096 -f "$mark@example.test" \
+		-t bob@example.org -M source.example "127.0.0.1:$SRV_PORT_SUB" >/dev/null 2>>"$T_DIR/source.err"; then
+	ok "smtp-source: 100 transactions in one session and 60 in 8, none left hanging"
+else
+	not_ok "smtp-source: 100 transactions in one session and 60 in 8, none left hanging" \
+		"$(cat "$T_DIR/source.err")"
+fi
+for _ in $(seq 100); do
+	[ "$(srv_mail_count bob "$mark")" -ge 160 ] && break
+	sleep 0.1
+done
+check "all 160 committed messages delivered once" test "$(srv_mail_count bob "$mark")" -eq 160
+
 check_no_secret "no password in the server log" bob "$SRV_PW_BOB" "$SRV_DIR/log"
 done_testing
