@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xtext.h"
+
 static const struct {
 	const char *name;
 	enum smtp_verb v;
@@ -204,27 +206,6 @@ static int smtp_cmd_next_param(const char **p, char *key, size_t kmax, const cha
 	return 1;
 }
 
-/* RFC 3461 4: xtext is printable ASCII but '+' and '=', with "+XX" escapes. */
-static int smtp_cmd_xtext_ok(const char *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-		if (c == '+') {
-			if (i + 2 >= n)
-				return 0;
-			if (!isxdigit((unsigned char)v[i + 1]) ||
-			    !isxdigit((unsigned char)v[i + 2]))
-				return 0;
-			i += 2;
-		} else if (c < 0x21 || c > 0x7e || c == '=') {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 int smtp_cmd_mail_params(const char *params, struct smtp_mail_params *mp, struct buf *reply)
 {
 	char key[32];
@@ -249,11 +230,11 @@ int smtp_cmd_mail_params(const char *params, struct smtp_mail_params *mp, struct
 			memcpy(mp->ret, v, 4);
 			mp->ret[4] = '\0';
 		} else if (strcasecmp(key, "ENVID") == 0 && v != NULL && vl > 0 &&
-		           vl <= SMTP_ENVID_MAX && smtp_cmd_xtext_ok(v, vl)) {
+		           vl <= SMTP_ENVID_MAX && xtext_valid(v, vl)) {
 			memcpy(mp->envid, v, vl);
 			mp->envid[vl] = '\0';
 		} else if (strcasecmp(key, "AUTH") == 0 && v != NULL && vl > 0 &&
-		           smtp_cmd_xtext_ok(v, vl)) {
+		           xtext_valid(v, vl)) {
 			/* RFC 4954 5: accepted and ignored (we are not trusted to
 			 * vouch for another server's identity). */
 		} else {
@@ -301,7 +282,7 @@ int smtp_cmd_rcpt_params(const char *params, struct smtp_rcpt_params *rp, struct
 			rp->notify[vl] = '\0';
 		} else if (strcasecmp(key, "ORCPT") == 0 && v != NULL && vl > 0 &&
 		           vl <= SMTP_ORCPT_MAX && memchr(v, ';', vl) != NULL &&
-		           smtp_cmd_xtext_ok(v, vl)) {
+		           xtext_valid(v, vl)) {
 			memcpy(rp->orcpt, v, vl);
 			rp->orcpt[vl] = '\0';
 		} else {

@@ -11,7 +11,6 @@
  */
 #include "smtp_session_int.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "addr_idn.h"
 #include "smtp_data.h"
+#include "xtext.h"
 
 /* RFC 3461 4.4: an ENVID is at most 100 characters; 4.2: an ORCPT at most
  * 500 (both counted as sent, in xtext). */
@@ -309,26 +309,6 @@ static void tx_transcript_message(struct smtp_session *s, const char *p, size_t 
 	smtp_session_note(s, "[message body; %lld bytes in all]", total);
 }
 
-/* RFC 3461 4: xtext is "!" to "~" except "+" and "=", with "+XX" for the
- * rest; so never a space, control character, CR, LF or NUL. */
-static int tx_dsn_xtext_ok(const char *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-		if (c == '+') {
-			if (i + 2 >= n || !isxdigit((unsigned char)v[i + 1]) ||
-			    !isxdigit((unsigned char)v[i + 2]))
-				return 0;
-			i += 2;
-		} else if (c < 0x21 || c > 0x7e || c == '=') {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* RFC 3461 4.1: "NEVER", or a list of SUCCESS, FAILURE and DELAY. */
 static int tx_dsn_notify_ok(const char *v)
 {
@@ -360,7 +340,7 @@ static int tx_dsn_orcpt_ok(const char *v)
 	size_t n = strlen(v);
 	const char *semi = strchr(v, ';');
 
-	return n <= TX_DSN_ORCPT_MAX && semi != NULL && semi > v && tx_dsn_xtext_ok(v, n);
+	return n <= TX_DSN_ORCPT_MAX && semi != NULL && semi > v && xtext_valid(v, n);
 }
 
 /* Check every DSN parameter before anything is queued: each goes on the
@@ -374,7 +354,7 @@ static int tx_check_dsn(const struct smtp_message *m, struct cl_err *err)
 	if (m->ret != NULL && strcasecmp(m->ret, "FULL") != 0 && strcasecmp(m->ret, "HDRS") != 0)
 		return err_set(err, CL_EDATA, "DSN parameter RET= is neither FULL nor HDRS");
 	if (m->envid != NULL && (m->envid[0] == '\0' || strlen(m->envid) > TX_DSN_ENVID_MAX ||
-	                         !tx_dsn_xtext_ok(m->envid, strlen(m->envid))))
+	                         !xtext_valid(m->envid, strlen(m->envid))))
 		return err_set(err, CL_EDATA,
 		               "DSN parameter ENVID= is not xtext of 1 to %d characters "
 		               "(RFC 3461 4.4)",

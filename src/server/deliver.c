@@ -6,7 +6,8 @@
  * files of a batch are flushed together, then their outcomes recorded,
  * then the removals flushed once (docs/spool.md, "Delivery and removal").
  * "relay" recipients are left to the relay agent (relay.c). Recipients that
- * still fail after the queue lifetime get a failure notice (dsn.c).
+ * still fail after the queue lifetime get a failure notice, those that asked
+ * for it (NOTIFY=SUCCESS) a "delivered" notice (dsn.c).
  */
 #include "deliver.h"
 
@@ -122,6 +123,41 @@ static void deliver_bounce(struct deliver_pass_state *ps, struct spool_envelope 
 		ps->next = 0; /* deliver the notice in the next pass, at once */
 }
 
+/* "Delivered" notices (RFC 3461 6.2.2): one per message for its recipients
+ * of this batch that are durably in their Maildir (ok[k] for item k) and
+ * asked for one. Queued before their D lines: a crash in between delivers
+ * them again, notice included (docs/spool.md). */
+static void deliver_success(struct deliver_pass_state *ps, const int *ok)
+{
+	struct deliver_batch *b = ps->b;
+	size_t idx[MAILDIR_BATCH_FILES], n, m, k;
+	enum spool_class ncls;
+	struct cl_err err;
+	int r;
+
+	for (m = 0; m < b->nmsg; m++) {
+		struct spool_envelope *env = &b->env[m];
+		if (env->from[0] == '\0')
+			continue;
+		for (k = 0, n = 0; k < b->nitem; k++)
+			if (ok[k] && b->item[k].msg == m &&
+			    dsn_wants_success(env->rcpt[b->item[k].rcpt].notify))
+				idx[n++] = b->item[k].rcpt;
+		if (n == 0)
+			continue;
+		err_clear(&err);
+		ncls = SPOOL_LOCAL;
+		r = dsn_success(ps->c, ps->sp, env, idx, n, DSN_DELIVERED, "delivered to maildir",
+		                &ncls, &err);
+		if (r < 0)
+			log_msg(LOG_ERR, "%s: success notice: %s", env->qid, err.msg);
+		else if (r == 1 && ncls == SPOOL_RELAY)
+			queue_cli_poke(spool_dir(ps->sp), QUEUE_CLI_AGENT_RELAY, QUEUE_CLI_WAKE);
+		else if (r == 1)
+			ps->next = 0; /* deliver the notice in the next pass, at once */
+	}
+}
+
 /* Remove the settled messages among env[0..n): one alone as before (each
  * directory flushed), several with their unlinks flushed once. */
 static void deliver_remove(struct deliver_pass_state *ps, struct spool_envelope **env, size_t n)
@@ -162,12 +198,19 @@ static void deliver_flush(struct deliver_pass_state *ps)
 	struct deliver_batch *b = ps->b;
 	struct spool_envelope *fin[DELIVER_BATCH_MSGS];
 	size_t k, nfin = 0, keep = b->last_open ? 1 : 0;
+	int ok[MAILDIR_BATCH_FILES] = {0};
 
 	maildir_batch_commit(b->mb);
 	for (k = 0; k < b->nitem; k++) {
 		struct deliver_item *it = &b->item[k];
+		ok[k] =
+		    it->file >= 0 && maildir_batch_result(b->mb, (size_t)it->file, &it->err) == 0;
+	}
+	deliver_success(ps, ok);
+	for (k = 0; k < b->nitem; k++) {
+		struct deliver_item *it = &b->item[k];
 		struct spool_envelope *env = &b->env[it->msg];
-		if (it->file >= 0 && maildir_batch_result(b->mb, (size_t)it->file, &it->err) == 0)
+		if (ok[k])
 			deliver_done(ps, env, it->rcpt);
 		else
 			deliver_failed(ps, env, it->rcpt, &it->err);
@@ -207,7 +250,8 @@ static void deliver_add(struct deliver_pass_state *ps, size_t m, size_t i)
 	err_clear(&it->err);
 	fd = spool_data_fd(ps->sp, env, &it->err);
 	if (fd >= 0) {
-		it->file = maildir_batch_add(b->mb, env->rcpt[i].target, fd, env->qid, &it->err);
+		it->file = maildir_batch_add(b->mb, env->rcpt[i].target, fd, env->qid, env->from,
+		                             &it->err);
 		close(fd);
 	}
 }

@@ -1,8 +1,9 @@
 /*
- * dsn.c - failure notices (dsn.h): the RFC 3464 report composed from the
- * spool's envelope and journal texts, returned with the original message
- * (or its header section, for RET=HDRS or a large message), and queued in
- * the spool with the null sender through spool_writer like received mail.
+ * dsn.c - failure and success notices (dsn.h): the RFC 3464 report composed
+ * from the spool's envelope and journal texts (or the outcome just reached),
+ * returned with the original message (or its header section, for RET=HDRS,
+ * a large message or a success), and queued in the spool with the null
+ * sender through spool_writer like received mail.
  */
 #include "dsn.h"
 
@@ -15,42 +16,50 @@
 
 #include "log.h"
 #include "policy.h"
+#include "xtext.h"
 
 /* Fold header-style lines here; break even inside a word at the hard
  * limit (RFC 5322 2.1.1: 998). */
 #define DSN_FOLD 76
 #define DSN_HARD 900
 
-int dsn_wants_failure(const char *notify)
+/* 1 if the NOTIFY list holds word as a whole item. */
+static int dsn_notify_has(const char *notify, const char *word)
 {
+	size_t n = strlen(word);
 	const char *p;
 
-	if (notify == NULL || strcmp(notify, "-") == 0 || *notify == '\0')
-		return 1;
-	for (p = notify; (p = strcasestr(p, "FAILURE")) != NULL; p += 7)
-		if ((p == notify || p[-1] == ',') && (p[7] == '\0' || p[7] == ','))
+	for (p = notify; (p = strcasestr(p, word)) != NULL; p += n)
+		if ((p == notify || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
 			return 1;
 	return 0;
 }
 
-int dsn_xtext_decode(const char *in, struct buf *out)
+int dsn_wants_failure(const char *notify)
 {
-	const char *p;
+	if (notify == NULL || strcmp(notify, "-") == 0 || *notify == '\0')
+		return 1;
+	return dsn_notify_has(notify, "FAILURE");
+}
 
-	for (p = in; *p; p++) {
-		if (*p == '+' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
-			char h[3] = {p[1], p[2], '\0'};
-			long c = strtol(h, NULL, 16);
-			/* "+0D+0A" would write a line of the client's choosing into
-			 * the report (header injection): a control is refused. */
-			if (c < 0x20 || c == 0x7f || buf_addc(out, (char)c) < 0)
-				return -1;
-			p += 2;
-		} else if (buf_addc(out, *p) < 0) {
-			return -1;
-		}
-	}
-	return 0;
+int dsn_wants_success(const char *notify)
+{
+	if (notify == NULL || strcmp(notify, "-") == 0 || *notify == '\0')
+		return 0;
+	return dsn_notify_has(notify, "SUCCESS");
+}
+
+static const char *dsn_action_name(enum dsn_action a)
+{
+	return a == DSN_DELIVERED ? "delivered" : a == DSN_RELAYED ? "relayed" : "failed";
+}
+
+/* The outcome reported for recipient rc. */
+static const char *dsn_text_of(const struct dsn_report *r, const struct spool_rcpt *rc)
+{
+	if (r->text != NULL)
+		return r->text;
+	return rc->last_text ? rc->last_text : r->action == DSN_FAILED ? "failed" : "delivered";
 }
 
 /* The reply quoted in a journal text: after "said: ", or the text itself
@@ -213,8 +222,8 @@ static int dsn_utf8(const struct dsn_report *r)
 		return 1;
 	for (i = 0; i < r->nrcpt; i++) {
 		const struct spool_rcpt *rc = &r->env->rcpt[r->rcpt[i]];
-		if (dsn_has_8bit(rc->addr, strlen(rc->addr)) ||
-		    (rc->last_text && dsn_has_8bit(rc->last_text, strlen(rc->last_text))))
+		const char *text = dsn_text_of(r, rc);
+		if (dsn_has_8bit(rc->addr, strlen(rc->addr)) || dsn_has_8bit(text, strlen(text)))
 			return 1;
 	}
 	return 0;
@@ -245,23 +254,25 @@ static void dsn_recipient_fields(struct buf *out, const struct dsn_report *r,
                                  const struct spool_rcpt *rc, int utf8, const char *date)
 {
 	struct buf v = BUF_INIT(SPOOL_LINE_MAX * 2), dec = BUF_INIT(SPOOL_LINE_MAX);
-	const char *text = rc->last_text ? rc->last_text : "failed", *reply, *said;
+	const char *text = dsn_text_of(r, rc), *reply, *said;
 	char status[16];
 
-	(void)r;
 	buf_adds(out, "\r\n");
 	buf_printf(&v, "%s; %s",
 	           utf8 && dsn_has_8bit(rc->addr, strlen(rc->addr)) ? "utf-8" : "rfc822", rc->addr);
 	dsn_field(out, "Final-Recipient", buf_cstr(&v));
 	if (strcmp(rc->orcpt, "-") != 0 && strchr(rc->orcpt, ';') != NULL &&
-	    dsn_xtext_decode(strchr(rc->orcpt, ';') + 1, &dec) == 0) {
+	    xtext_decode(strchr(rc->orcpt, ';') + 1, &dec) == 0) {
 		buf_reset(&v);
 		buf_printf(&v, "%.*s; %s", (int)(strchr(rc->orcpt, ';') - rc->orcpt), rc->orcpt,
 		           buf_cstr(&dec));
 		dsn_field(out, "Original-Recipient", buf_cstr(&v));
 	}
-	dsn_field(out, "Action", "failed");
-	dsn_status(text, status);
+	dsn_field(out, "Action", dsn_action_name(r->action));
+	if (r->status != NULL)
+		snprintf(status, sizeof(status), "%s", r->status);
+	else
+		dsn_status(text, status);
 	dsn_field(out, "Status", status);
 	said = strstr(text, " said: ");
 	if (strncmp(text, "host ", 5) == 0 && said != NULL) {
@@ -289,7 +300,9 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	char now[64], arrival[64];
 	struct buf boundary = BUF_INIT(256), v = BUF_INIT(SPOOL_LINE_MAX), dec = BUF_INIT(1024);
 	int utf8 = dsn_utf8(r);
-	int hdrs_only = !r->orig_complete;
+	/* RFC 3461 4.3: a report without a failure returns only the headers. */
+	int hdrs_only = !r->orig_complete || r->action != DSN_FAILED;
+	int failed = r->action == DSN_FAILED;
 	size_t i, n;
 	int bit8;
 
@@ -303,7 +316,9 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	buf_printf(out, "Date: %s\r\n", now);
 	buf_printf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", r->hostname);
 	buf_printf(out, "To: <%s>\r\n", e->from);
-	buf_adds(out, "Subject: Undelivered Mail Returned to Sender\r\n");
+	buf_printf(out, "Subject: %s\r\n",
+	           failed ? "Undelivered Mail Returned to Sender"
+	                  : "Successful Mail Delivery Report");
 	buf_printf(out, "Message-ID: <%s.dsn@%s>\r\n", r->notice_qid, r->hostname);
 	/* RFC 3834: an automatic answer; autoresponders leave it alone. */
 	buf_adds(out, "Auto-Submitted: auto-replied\r\n");
@@ -323,15 +338,34 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	if (utf8)
 		buf_adds(out, "Content-Transfer-Encoding: 8bit\r\n");
 	buf_printf(out, "\r\nThis is the mail system at host %s.\r\n\r\n", r->hostname);
-	dsn_wrap(out,
-	         "Your message could not be delivered to one or more recipients; this "
-	         "report gives the reason for each. The message is attached below.",
-	         "");
-	buf_adds(out, "\r\nIf you need help, forward this report to your postmaster.\r\n\r\n");
+	if (failed) {
+		dsn_wrap(out,
+		         "Your message could not be delivered to one or more recipients; this "
+		         "report gives the reason for each. The message is attached below.",
+		         "");
+		buf_adds(out,
+		         "\r\nIf you need help, forward this report to your postmaster.\r\n\r\n");
+	} else if (r->action == DSN_DELIVERED) {
+		dsn_wrap(out,
+		         "Your message was delivered to the mailbox of the recipients listed "
+		         "below, as you asked (NOTIFY=SUCCESS). Its header section is attached "
+		         "below.",
+		         "");
+		buf_adds(out, "\r\n");
+	} else {
+		dsn_wrap(out,
+		         "Your message was passed on to the mail server named below for the "
+		         "recipients listed there, as you asked (NOTIFY=SUCCESS). That server "
+		         "does not report deliveries: you will get no further notice of "
+		         "success, though it may still report a failure. Its header section is "
+		         "attached below.",
+		         "");
+		buf_adds(out, "\r\n");
+	}
 	for (i = 0; i < r->nrcpt; i++) {
 		const struct spool_rcpt *rc = &e->rcpt[r->rcpt[i]];
 		buf_reset(&v);
-		buf_printf(&v, "<%s>: %s", rc->addr, rc->last_text ? rc->last_text : "failed");
+		buf_printf(&v, "<%s>: %s", rc->addr, dsn_text_of(r, rc));
 		dsn_wrap(out, buf_cstr(&v), "    ");
 		buf_adds(out, "\r\n");
 	}
@@ -351,7 +385,7 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	buf_printf(&v, "rfc822; %s", e->from);
 	dsn_field(out, "X-Clsmtpd-Sender", buf_cstr(&v));
 	buf_reset(&v);
-	if (dsn_param(e->from_params, "ENVID", &v) && dsn_xtext_decode(buf_cstr(&v), &dec) == 0)
+	if (dsn_param(e->from_params, "ENVID", &v) && xtext_decode(buf_cstr(&v), &dec) == 0)
 		dsn_field(out, "Original-Envelope-Id", buf_cstr(&dec));
 	dsn_field(out, "Arrival-Date", arrival);
 	for (i = 0; i < r->nrcpt; i++)
@@ -363,7 +397,9 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	bit8 = dsn_has_8bit(r->orig, n);
 	buf_printf(out, "--%s\r\n", buf_cstr(&boundary));
 	buf_printf(out, "Content-Description: %s\r\nContent-Type: %s\r\n",
-	           hdrs_only ? "Undelivered Message Headers" : "Undelivered Message",
+	           !failed     ? (hdrs_only ? "Message Headers" : "Message")
+	           : hdrs_only ? "Undelivered Message Headers"
+	                       : "Undelivered Message",
 	           hdrs_only ? (utf8 ? "message/global-headers" : "text/rfc822-headers")
 	                     : (utf8 ? "message/global" : "message/rfc822"));
 	if (bit8)
@@ -428,10 +464,11 @@ static int dsn_read_original(struct spool *sp, const struct spool_envelope *env,
 	return 0;
 }
 
-/* Queue the notice for the recipients idx[0..n) of env. */
-static int dsn_queue(const struct conf *c, struct spool *sp, struct spool_envelope *env,
-                     const size_t *idx, size_t n, enum spool_class *ncls, char *nqid,
-                     struct cl_err *err)
+/* Queue the notice (action, status and text as in struct dsn_report) for
+ * the recipients idx[0..n) of env. */
+static int dsn_queue(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
+                     const size_t *idx, size_t n, enum dsn_action action, const char *status,
+                     const char *text, enum spool_class *ncls, char *nqid, struct cl_err *err)
 {
 	struct policy_client pc = {NULL, 1};
 	struct buf target = BUF_INIT(4096), reply = BUF_INIT(512), orig = BUF_INIT(DSN_RETURN_MAX);
@@ -455,7 +492,7 @@ static int dsn_queue(const struct conf *c, struct spool *sp, struct spool_envelo
 	de.from_params =
 	    strdup(dsn_has_8bit(orig.data ? orig.data : "", orig.len)
 	               ? (dsn_has_param(env->from_params, "SMTPUTF8") ? "BODY=8BITMIME SMTPUTF8"
-	                                                       : "BODY=8BITMIME")
+	                                                              : "BODY=8BITMIME")
 	               : (dsn_has_param(env->from_params, "SMTPUTF8") ? "SMTPUTF8" : "-"));
 	de.helo = strdup(c->hostname);
 	if (de.from == NULL || de.from_params == NULL || de.helo == NULL ||
@@ -476,10 +513,14 @@ static int dsn_queue(const struct conf *c, struct spool *sp, struct spool_envelo
 	rep.orig = orig.data ? orig.data : "";
 	rep.orig_len = orig.len;
 	rep.orig_complete = complete;
+	rep.action = action;
+	rep.status = status;
+	rep.text = text;
 	dsn_date(now, date, sizeof(date));
 	buf_printf(&hdr, "Received: by %s (clsmtpd) id %s; %s\r\n", c->hostname, de.qid, date);
 	if (dsn_compose(&rep, &msg) < 0) {
-		err_set(err, CL_ESOFTWARE, "%s: the failure notice is too large", env->qid);
+		err_set(err, CL_ESOFTWARE, "%s: the %s notice is too large", env->qid,
+		        action == DSN_FAILED ? "failure" : "success");
 		spool_writer_abort(w);
 		goto out;
 	}
@@ -491,8 +532,8 @@ static int dsn_queue(const struct conf *c, struct spool *sp, struct spool_envelo
 	memcpy(nqid, de.qid, SPOOL_QID_LEN + 1);
 	r = spool_writer_commit(w, err);
 	if (r == 0)
-		log_msg(LOG_INFO, "%s: from=<>, size=%zu, nrcpt=1 (failure notice about %s)", nqid,
-		        hdr.len + msg.len, env->qid);
+		log_msg(LOG_INFO, "%s: from=<>, size=%zu, nrcpt=1 (%s notice about %s)", nqid,
+		        hdr.len + msg.len, action == DSN_FAILED ? "failure" : "success", env->qid);
 out:
 	spool_env_free(&de);
 	buf_free(&target);
@@ -540,7 +581,8 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 	for (done = 0; done < n; done += k) {
 		k = n - done < DSN_RCPT_MAX ? n - done : DSN_RCPT_MAX;
 		buf_reset(&why);
-		if (dsn_queue(c, sp, env, idx + done, k, notice_cls, nqid, err) < 0) {
+		if (dsn_queue(c, sp, env, idx + done, k, DSN_FAILED, NULL, NULL, notice_cls, nqid,
+		              err) < 0) {
 			if (err->cls != CL_EUNAVAIL) {
 				r = -1;
 				goto out;
@@ -563,5 +605,41 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 out:
 	free(idx);
 	buf_free(&why);
+	return r;
+}
+
+int dsn_success(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
+                const size_t *idx, size_t n, enum dsn_action action, const char *text,
+                enum spool_class *notice_cls, struct cl_err *err)
+{
+	size_t *want, m = 0, i, done, k;
+	char nqid[SPOOL_QID_LEN + 1];
+	int r = 0;
+
+	/* Never a notice about a notice (RFC 3461 6.2: nor about <>). */
+	if (env->from[0] == '\0' || n == 0)
+		return 0;
+	want = calloc(n, sizeof(*want));
+	if (want == NULL)
+		return err_set(err, CL_ESOFTWARE, "out of memory");
+	for (i = 0; i < n; i++)
+		if (dsn_wants_success(env->rcpt[idx[i]].notify))
+			want[m++] = idx[i];
+	for (done = 0; done < m; done += k) {
+		k = m - done < DSN_RCPT_MAX ? m - done : DSN_RCPT_MAX;
+		if (dsn_queue(c, sp, env, want + done, k, action, "2.0.0", text, notice_cls, nqid,
+		              err) < 0) {
+			if (err->cls != CL_EUNAVAIL) {
+				r = -1;
+				break;
+			}
+			log_msg(LOG_WARNING, "%s: no success notice: %s", env->qid, err->msg);
+			err_clear(err);
+			continue;
+		}
+		log_msg(LOG_INFO, "%s: sender delivery status notification: %s", env->qid, nqid);
+		r = 1;
+	}
+	free(want);
 	return r;
 }

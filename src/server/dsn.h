@@ -1,10 +1,11 @@
 /*
- * dsn.h - failure notices (RFC 3464 delivery status notifications in an
- * RFC 6522 multipart/report) for recipients that failed for good: one
- * notice per message and agent, to the envelope sender, from the null
- * sender <>, queued in the spool like any message. Never a notice about a
- * message that was itself sent with <> (RFC 5321 6.1), nor when the
- * recipient asked for none (RFC 3461 NOTIFY).
+ * dsn.h - delivery status notifications (RFC 3464 reports in an RFC 6522
+ * multipart/report): failure notices for recipients that failed for good,
+ * and success notices ("delivered", "relayed") for recipients that asked
+ * for them (RFC 3461 NOTIFY=SUCCESS). One notice per message, agent and
+ * kind, to the envelope sender, from the null sender <>, queued in the
+ * spool like any message. Never a notice about a message that was itself
+ * sent with <> (RFC 5321 6.1), nor when the recipient asked for none.
  */
 #ifndef CLSMTPD_DSN_H
 #define CLSMTPD_DSN_H
@@ -24,6 +25,13 @@
  * (each recipient's reason is at most a journal line, twice). */
 #define DSN_MAX (DSN_RETURN_MAX + DSN_RCPT_MAX * 2 * SPOOL_LINE_MAX + 64 * 1024)
 
+/* The RFC 3464 2.3.3 Action of every recipient a notice reports on. */
+enum dsn_action {
+	DSN_FAILED,    /* failed for good (the default: zero) */
+	DSN_DELIVERED, /* put into the recipient's mailbox */
+	DSN_RELAYED,   /* accepted by a next hop that does not offer DSN */
+};
+
 /* What a notice says about the message it reports on. */
 struct dsn_report {
 	const char *hostname;             /* Reporting-MTA, From: MAILER-DAEMON@ */
@@ -35,18 +43,22 @@ struct dsn_report {
 	const char *orig; /* the original message (CRLF) */
 	size_t orig_len;
 	int orig_complete; /* orig is the whole message */
+	enum dsn_action action;
+	const char *status; /* NULL: each recipient's, from its text */
+	const char *text;   /* NULL: each recipient's last_text */
 };
 
 /* 1 if a recipient with this NOTIFY parameter ("-" when none) wants a
  * failure notice: none given, or a list holding FAILURE. */
 int dsn_wants_failure(const char *notify);
+/* 1 if a recipient with this NOTIFY parameter ("-" when none) wants a
+ * success notice: a list holding SUCCESS (RFC 3461 4.1: none given means
+ * failures and delays only). */
+int dsn_wants_success(const char *notify);
 /* The RFC 3463 status for a journalled failure text: the enhanced code of
  * the reply it quotes, 4.4.7 for an expired message, else 5.0.0 (or
  * 4.0.0 for a 4xx reply). out has room for 16 bytes. */
 void dsn_status(const char *text, char *out);
-/* RFC 3461 4: decode xtext ("+2B" is '+'); -1 if it holds a control
- * character (a CR or LF would inject lines into the report). */
-int dsn_xtext_decode(const char *in, struct buf *out);
 /* Compose the notice (CRLF lines, no Received:) into out. */
 int dsn_compose(const struct dsn_report *r, struct buf *out);
 /* 1 if env may be removed: every recipient final, and no failure still
@@ -64,5 +76,17 @@ int dsn_last_open(const struct spool_envelope *env, size_t i);
  * agent), 0 if none, -1 on error (the recipients stay 'F': tried again). */
 int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *env,
                enum spool_class cls, enum spool_class *notice_cls, struct cl_err *err);
+/* Queue one success notice (action DSN_DELIVERED or DSN_RELAYED, Status
+ * 2.0.0, text the outcome shared by all of them, e.g. the next hop's
+ * reply) for those of the recipients idx[0..n) of env that asked for one;
+ * none when the sender is <>. Call it once the deliveries are durable and
+ * before their outcomes are journalled: a crash in between delivers them
+ * again and queues the notice again (docs/spool.md). Returns 1 if a notice
+ * was queued (*notice_cls as for dsn_bounce), 0 if none was due or the
+ * sender cannot take one (logged), -1 on error (logged by the caller; the
+ * notice is advisory, the outcomes are journalled all the same). */
+int dsn_success(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
+                const size_t *idx, size_t n, enum dsn_action action, const char *text,
+                enum spool_class *notice_cls, struct cl_err *err);
 
 #endif

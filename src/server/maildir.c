@@ -186,7 +186,7 @@ static int maildir_batch_has(const struct maildir_batch *b, const char *dir)
 }
 
 int maildir_batch_add(struct maildir_batch *b, const char *dir, int fd, const char *qid,
-                      struct cl_err *err)
+                      const char *return_path, struct cl_err *err)
 {
 	struct maildir_file *f;
 	struct buf name = BUF_INIT(512);
@@ -215,6 +215,22 @@ int maildir_batch_add(struct maildir_batch *b, const char *dir, int fd, const ch
 	if (out < 0)
 		return err_set(err, CL_ETEMP, "maildir: create %s: %s", f->tmp.data,
 		               strerror(errno));
+	if (return_path != NULL) {
+		/* The envelope sender never holds CR, LF or NUL (the command
+		 * parser refused them), so it cannot add a line of its own. */
+		struct buf rp = BUF_INIT(1024);
+		int r = buf_printf(&rp, "Return-Path: <%s>\n", return_path) < 0 ||
+		        maildir_write_all(out, rp.data, rp.len) < 0;
+		written += rp.len;
+		buf_free(&rp);
+		if (r) {
+			err_set(err, CL_ETEMP, "maildir: write %s: %s", f->tmp.data,
+			        strerror(errno));
+			close(out);
+			unlink(f->tmp.data);
+			return -1;
+		}
+	}
 	if (maildir_copy(fd, out, &written) < 0) {
 		err_set(err, CL_ETEMP, "maildir: write %s: %s", f->tmp.data, strerror(errno));
 		close(out);
@@ -340,7 +356,7 @@ int maildir_deliver(const char *dir, int fd, const char *qid, struct cl_err *err
 
 	if (maildir_batch_new(&b, err) < 0 || b == NULL)
 		return -1;
-	i = maildir_batch_add(b, dir, fd, qid, err);
+	i = maildir_batch_add(b, dir, fd, qid, NULL, err);
 	if (i < 0) {
 		maildir_batch_free(b);
 		return -1;

@@ -24,11 +24,13 @@ int maildir_batch_new(struct maildir_batch **out, struct cl_err *err);
 void maildir_batch_free(struct maildir_batch *b);
 /* Copy the message from fd (CRLF lines, as spooled) into a new file in
  * dir/tmp/, creating dir, tmp/, new/ and cur/ when missing; lines are
- * stored with LF, as Maildir readers expect. Returns the file's index in
+ * stored with LF, as Maildir readers expect. return_path (the envelope
+ * sender, "" for <>; NULL: none) is written first as the Return-Path:
+ * field the final delivery adds (RFC 5321 4.4). Returns the file's index in
  * the batch, or -1 (class CL_ETEMP) when this file failed: the batch
  * itself goes on. Nothing is in new/ before maildir_batch_commit. */
 int maildir_batch_add(struct maildir_batch *b, const char *dir, int fd, const char *qid,
-                      struct cl_err *err);
+                      const char *return_path, struct cl_err *err);
 /* 1 when the batch holds MAILDIR_BATCH_FILES files or MAILDIR_BATCH_BYTES
  * bytes: commit it before adding more. */
 int maildir_batch_full(const struct maildir_batch *b);

@@ -6,7 +6,8 @@
  * client engine. An outcome is journalled per recipient only after the
  * server's reply, so a crash at any point repeats a delivery, never loses one.
  * The envelope's DSN parameters go along (the engine drops them for a server
- * without DSN, RFC 3461 4.1).
+ * without DSN, RFC 3461 4.1); a server without DSN cannot report success,
+ * so we send the "relayed" notice NOTIFY=SUCCESS asked for (6.2.2).
  */
 #include "relay.h"
 
@@ -491,6 +492,27 @@ static const char *relay_dsn_value(const char *v)
 	return v == NULL || *v == '\0' || strcmp(v, "-") == 0 ? NULL : v;
 }
 
+/* "Relayed" notices (RFC 3461 6.2.2): the server took recipients
+ * ok[0..n) (indexes in env) with its reply text but does not offer DSN, so
+ * it will not report their delivery. Queued before their D lines: a crash
+ * in between relays them again, notice included (docs/spool.md). */
+static void relay_success(struct relay_agent *a, const struct spool_envelope *env, const size_t *ok,
+                          size_t n, const char *text)
+{
+	enum spool_class ncls = SPOOL_LOCAL;
+	struct cl_err err;
+	int r;
+
+	err_clear(&err);
+	r = dsn_success(a->c, a->sp, env, ok, n, DSN_RELAYED, text, &ncls, &err);
+	if (r < 0)
+		log_msg(LOG_ERR, "%s: success notice: %s", env->qid, err.msg);
+	else if (r == 1 && ncls == SPOOL_LOCAL)
+		queue_cli_poke(spool_dir(a->sp), QUEUE_CLI_AGENT_LOCAL, QUEUE_CLI_WAKE);
+	else if (r == 1)
+		a->again = 1;
+}
+
 /* Send env's recipients idx[0..n) over the open session and journal each
  * one's outcome. */
 static void relay_send(struct relay_agent *a, struct spool_envelope *env, const size_t *idx,
@@ -504,14 +526,15 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	struct buf t = BUF_INIT(SPOOL_LINE_MAX);
 	const char **rcpts, **notify, **orcpt;
 	struct relay_mail_params mp;
-	size_t k;
-	int r, early;
+	size_t k, nok = 0, *ok;
+	int r, early, next_dsn;
 
 	err_clear(&err);
 	rcpts = calloc(n, sizeof(*rcpts));
 	notify = calloc(n, sizeof(*notify));
 	orcpt = calloc(n, sizeof(*orcpt));
-	if (rcpts == NULL || notify == NULL || orcpt == NULL)
+	ok = calloc(n, sizeof(*ok));
+	if (rcpts == NULL || notify == NULL || orcpt == NULL || ok == NULL)
 		abort();
 	for (k = 0; k < n; k++) {
 		rcpts[k] = env->rcpt[idx[k]].addr;
@@ -540,11 +563,23 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	m.envid = mp.envid;
 	m.notify = notify;
 	m.orcpt = orcpt;
+	/* What the server offers (after TLS, as the engine uses it): with DSN
+	 * it takes over the success notices (RFC 3461 4.1). */
+	next_dsn = (smtp_session_caps(a->sess)->flags & CAP_DSN) != 0;
 	r = smtp_session_send(a->sess, &m, last, &res, &err);
 	/* Refused before any recipient was judged (AUTH or MAIL FROM): the
 	 * recipients' 503/530 are not about them. */
 	early =
 	    r < 0 && (strncmp(err.msg, "MAIL FROM", 9) == 0 || strncmp(err.msg, "AUTH", 4) == 0);
+	for (k = 0; k < n && !early && r == 0 && !next_dsn; k++) {
+		int code = k < res.nrcpt && res.rcpt ? res.rcpt[k].code : 0;
+		if (code == 250 || code == 251)
+			ok[nok++] = idx[k];
+	}
+	if (nok > 0) {
+		relay_said(&t, a, res.reply[0] ? res.reply : "250 Ok", "end of DATA");
+		relay_success(a, env, ok, nok, buf_cstr(&t));
+	}
 	for (k = 0; k < n; k++) {
 		int code = k < res.nrcpt && res.rcpt ? res.rcpt[k].code : 0;
 		const char *quoted;
@@ -595,6 +630,7 @@ out:
 	free(rcpts);
 	free(notify);
 	free(orcpt);
+	free(ok);
 	free(mp.envid);
 	buf_free(&t);
 }

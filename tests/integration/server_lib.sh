@@ -98,6 +98,16 @@ srv_mail_wait() {
 	return 1
 }
 
+# srv_log_wait ERE [SECONDS]: a line of clsmtpd's log matches ERE (10 s at most).
+srv_log_wait() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		grep -Eq -- "$1" "$SRV_DIR/log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 srv_mail_count() {
 	grep -lF -- "$2" "$SRV_DIR/mail/$1/new/"* 2>/dev/null | wc -l
 }

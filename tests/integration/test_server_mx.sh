@@ -253,15 +253,6 @@ srv_start || {
 }
 check_grep "the relay agent delivers to MX hosts" 'relay agent: direct delivery to MX hosts' "$SRV_DIR/log"
 
-srv_log_wait() {
-	local i
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		grep -Eq -- "$1" "$SRV_DIR/log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # submit MARK TO: from alice@example.org (trusted 127.0.0.2, plain port)
 # inside the namespace; prints the queue ID.
 submit() {

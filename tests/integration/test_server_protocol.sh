@@ -221,6 +221,9 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 check "all 160 committed messages delivered once" test "$(srv_mail_count bob "$mark")" -eq 160
+f=$(grep -lF -- "$mark" "$SRV_DIR/mail/bob/new/"* 2>/dev/null | head -n1)
+check "local delivery puts the envelope sender first, in Return-Path: (RFC 5321 4.4)" \
+	test "$(head -n1 "${f:-/dev/null}")" = "Return-Path: <$mark@example.test>"
 
 check_no_secret "no password in the server log" bob "$SRV_PW_BOB" "$SRV_DIR/log"
 done_testing

@@ -16,16 +16,6 @@ if [ ! -x "$CLSMTPD" ]; then
 fi
 trap 'srv_stop; lib_cleanup' EXIT
 
-# srv_log_wait ERE [SECONDS]: wait (default 10 s) for a log line matching ERE.
-srv_log_wait() {
-	local i
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		grep -Eq -- "$1" "$SRV_DIR/log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # submit [--source ADDR] [--from A] --to B [--to C] [--mail-opt X] [--rcpt-opt Y]
 #   --subject S: one SMTP transaction on the plain port (127.0.0.2 is a
 # trusted network: it may relay); prints the queue ID.

@@ -15,15 +15,6 @@ if [ ! -x "$CLSMTPD" ]; then
 fi
 trap 'srv_stop; lib_cleanup' EXIT
 
-srv_log_wait() {
-	local i
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		grep -Eq -- "$1" "$SRV_DIR/log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # submit MARK [TO...]: from alice@example.org (trusted 127.0.0.2, plain
 # port) to TO (default MARK@remote.test); prints the queue ID.
 submit() {

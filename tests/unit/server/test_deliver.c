@@ -338,13 +338,15 @@ TEST(test_maildir_batch_is_full_at_its_file_bound)
 	for (i = 0; i < MAILDIR_BATCH_FILES; i++) {
 		CHECK(!maildir_batch_full(mb));
 		lseek(fd, 0, SEEK_SET);
-		last = maildir_batch_add(mb, path(&p, "FULL"), fd, "00000000000000000000", &err);
+		last =
+		    maildir_batch_add(mb, path(&p, "FULL"), fd, "00000000000000000000", NULL, &err);
 		if (last != i)
 			break;
 	}
 	CHECK_INT(last, MAILDIR_BATCH_FILES - 1);
 	CHECK(maildir_batch_full(mb));
-	CHECK_INT(maildir_batch_add(mb, path(&p, "FULL"), fd, "00000000000000000000", &err), -1);
+	CHECK_INT(maildir_batch_add(mb, path(&p, "FULL"), fd, "00000000000000000000", NULL, &err),
+	          -1);
 	/* Nothing in new/ before the commit; everything after it. */
 	CHECK_INT(count_files("FULL/new"), 0);
 	maildir_batch_commit(mb);
@@ -357,7 +359,8 @@ TEST(test_maildir_batch_is_full_at_its_file_bound)
 
 	/* A batch reset before its commit leaves nothing behind in tmp/. */
 	lseek(fd, 0, SEEK_SET);
-	CHECK_INT(maildir_batch_add(mb, path(&p, "FULL"), fd, "00000000000000000000", &err), 0);
+	CHECK_INT(maildir_batch_add(mb, path(&p, "FULL"), fd, "00000000000000000000", NULL, &err),
+	          0);
 	CHECK_INT(count_files("FULL/tmp"), 1);
 	maildir_batch_reset(mb);
 	CHECK_INT(count_files("FULL/tmp"), 0);
@@ -368,7 +371,8 @@ TEST(test_maildir_batch_is_full_at_its_file_bound)
 	/* One large message fills it too: the bound on bytes. */
 	fd = open(path(&p, "big.eml"), O_CREAT | O_RDWR | O_TRUNC, 0600);
 	CHECK(fd >= 0 && ftruncate(fd, MAILDIR_BATCH_BYTES) == 0);
-	CHECK_INT(maildir_batch_add(mb, path(&p, "FULL"), fd, "00000000000000000000", &err), 0);
+	CHECK_INT(maildir_batch_add(mb, path(&p, "FULL"), fd, "00000000000000000000", NULL, &err),
+	          0);
 	CHECK(maildir_batch_full(mb));
 	maildir_batch_free(mb); /* not committed: removed from tmp/ */
 	CHECK_INT(count_files("FULL/tmp"), 0);

@@ -1,12 +1,14 @@
-/* test_dsn.c - failure notices composed from an envelope in memory: the
- * NOTIFY rule, the status taken from the journalled reply, xtext, and the
- * RFC 3464 report itself (only the failed recipients, ENVID and ORCPT
- * decoded, RET=HDRS, the size limit, UTF-8 addresses, line lengths). */
+/* test_dsn.c - notices composed from an envelope in memory: the NOTIFY
+ * rules, the status taken from the journalled reply, xtext, and the RFC 3464
+ * report itself (only the reported recipients, ENVID and ORCPT decoded,
+ * RET=HDRS, the size limit, UTF-8 addresses, line lengths), for failures
+ * and for the "delivered" and "relayed" success notices. */
 #include <stdlib.h>
 
 #include "check.h"
 #include "dsn.h"
 #include "server.h"
+#include "xtext.h"
 
 static const char orig[] = "Received: from x ([127.0.0.2])\r\n\tby mx (clsmtpd) id A\r\n"
                            "From: <alice@example.org>\r\nSubject: the subject\r\n\r\n"
@@ -47,6 +49,42 @@ static int compose(const struct spool_envelope *e, int complete, struct buf *out
 	return dsn_compose(&r, out);
 }
 
+/* A success notice about recipients idx[0..n) of e. */
+static int compose_success(const struct spool_envelope *e, enum dsn_action action, const char *text,
+                           const size_t *idx, size_t n, struct buf *out)
+{
+	struct dsn_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.hostname = "mx.home.example";
+	r.notice_qid = "6B0449B1E548306F7E00";
+	r.now = 1795443200;
+	r.env = e;
+	r.rcpt = idx;
+	r.nrcpt = n;
+	r.orig = orig;
+	r.orig_len = sizeof(orig) - 1;
+	r.orig_complete = 1;
+	r.action = action;
+	r.status = "2.0.0";
+	r.text = text;
+	return dsn_compose(&r, out);
+}
+
+/* Two local recipients delivered: the first with NOTIFY=SUCCESS and an
+ * ORCPT, the second without DSN parameters. */
+static void env_delivered(struct spool_envelope *e, const char *from_params)
+{
+	spool_env_init(e);
+	memcpy(e->qid, "6B0449B1D4E5906F7B02", SPOOL_QID_LEN + 1);
+	e->arrival = 1795443121;
+	e->from = strdup("alice@example.org");
+	e->from_params = strdup(from_params);
+	spool_env_add_rcpt(e, "bob@example.org", SPOOL_LOCAL, "/srv/mail/bob", "SUCCESS,FAILURE",
+	                   "rfc822;bobby+2Bx@example.org");
+	spool_env_add_rcpt(e, "carol@example.org", SPOOL_LOCAL, "/srv/mail/carol", "-", "-");
+}
+
 /* Every line ends in CRLF, none is longer than 998 octets. */
 static int lines_ok(const struct buf *b)
 {
@@ -74,6 +112,21 @@ TEST(test_notify_decides_whether_a_notice_is_due)
 	CHECK_INT(dsn_wants_failure("DELAY"), 0);
 	CHECK_INT(dsn_wants_failure("SUCCESS"), 0);
 	CHECK_INT(dsn_wants_failure("XFAILURE"), 0);
+}
+
+TEST(test_only_notify_success_asks_for_a_success_notice)
+{
+	CHECK_INT(dsn_wants_success("-"), 0);
+	CHECK_INT(dsn_wants_success(NULL), 0);
+	CHECK_INT(dsn_wants_success(""), 0);
+	CHECK_INT(dsn_wants_success("NEVER"), 0);
+	CHECK_INT(dsn_wants_success("FAILURE"), 0);
+	CHECK_INT(dsn_wants_success("FAILURE,DELAY"), 0);
+	CHECK_INT(dsn_wants_success("SUCCESS"), 1);
+	CHECK_INT(dsn_wants_success("delay,success"), 1);
+	CHECK_INT(dsn_wants_success("SUCCESS,FAILURE,DELAY"), 1);
+	CHECK_INT(dsn_wants_success("SUCCESSX"), 0);
+	CHECK_INT(dsn_wants_success("XSUCCESS,FAILURE"), 0);
 }
 
 TEST(test_status_comes_from_the_quoted_reply)
@@ -104,10 +157,10 @@ TEST(test_xtext_is_decoded)
 {
 	struct buf b = BUF_INIT(128);
 
-	CHECK_INT(dsn_xtext_decode("rfc822+3Ba+2Bb@c", &b), 0);
+	CHECK_INT(xtext_decode("rfc822+3Ba+2Bb@c", &b), 0);
 	CHECK_STR(buf_cstr(&b), "rfc822;a+b@c");
 	buf_reset(&b);
-	dsn_xtext_decode("end+2", &b);
+	xtext_decode("end+2", &b);
 	CHECK_STR(buf_cstr(&b), "end+2");
 	buf_free(&b);
 }
@@ -203,14 +256,114 @@ TEST(test_utf8_addresses_use_the_global_types)
 	spool_env_free(&e);
 }
 
+TEST(test_delivered_report_says_delivered_with_status_2_0_0)
+{
+	static const size_t idx[] = {0};
+	struct spool_envelope e;
+	struct buf b = BUF_INIT(DSN_MAX);
+
+	env_delivered(&e, "ENVID=id+2B7 RET=HDRS");
+	CHECK_INT(compose_success(&e, DSN_DELIVERED, "delivered to maildir", idx, 1, &b), 0);
+	CHECK(strstr(b.data, "Subject: Successful Mail Delivery Report\r\n") != NULL);
+	CHECK(strstr(b.data, "From: Mail Delivery System <MAILER-DAEMON@mx.home.example>") != NULL);
+	CHECK(strstr(b.data, "To: <alice@example.org>") != NULL);
+	CHECK(strstr(b.data, "Content-Type: message/delivery-status") != NULL);
+	CHECK(strstr(b.data, "Original-Envelope-Id: id+7\r\n") != NULL);
+	CHECK(strstr(b.data, "Final-Recipient: rfc822; bob@example.org\r\n") != NULL);
+	CHECK(strstr(b.data, "Original-Recipient: rfc822; bobby+x@example.org\r\n") != NULL);
+	CHECK(strstr(b.data, "Action: delivered\r\n") != NULL);
+	CHECK(strstr(b.data, "Status: 2.0.0\r\n") != NULL);
+	CHECK(strstr(b.data, "Diagnostic-Code: X-clsmtpd; delivered to maildir\r\n") != NULL);
+	CHECK(strstr(b.data, "Action: failed") == NULL);
+	CHECK(strstr(b.data, "Remote-MTA") == NULL);
+	CHECK(strstr(b.data, "carol@example.org") == NULL); /* not reported on */
+	/* RET=HDRS: the header section only. */
+	CHECK(strstr(b.data, "Content-Type: text/rfc822-headers") != NULL);
+	CHECK(strstr(b.data, "Subject: the subject") != NULL);
+	CHECK(strstr(b.data, "the body line") == NULL);
+	CHECK(strstr(b.data, "Undelivered") == NULL);
+	CHECK(lines_ok(&b));
+	buf_free(&b);
+	spool_env_free(&e);
+}
+
+TEST(test_success_report_returns_only_the_headers_even_with_ret_full)
+{
+	static const size_t idx[] = {0};
+	struct spool_envelope e;
+	struct buf b = BUF_INIT(DSN_MAX);
+
+	/* RFC 3461 4.3: a report without a failure returns the headers. */
+	env_delivered(&e, "RET=FULL");
+	CHECK_INT(compose_success(&e, DSN_DELIVERED, "delivered to maildir", idx, 1, &b), 0);
+	CHECK(strstr(b.data, "Content-Type: text/rfc822-headers") != NULL);
+	CHECK(strstr(b.data, "the body line") == NULL);
+	CHECK(strstr(b.data, "Original-Envelope-Id") == NULL);
+	buf_free(&b);
+	spool_env_free(&e);
+}
+
+TEST(test_relayed_report_names_the_next_hop_and_its_reply)
+{
+	static const size_t idx[] = {0, 1};
+	struct spool_envelope e;
+	struct buf b = BUF_INIT(DSN_MAX);
+	const char *first, *second;
+
+	env_delivered(&e, "-");
+	CHECK_INT(compose_success(&e, DSN_RELAYED,
+	                          "host smarthost.isp.example said: 250 2.0.0 Ok: queued as 4Xy "
+	                          "(in reply to end of DATA)",
+	                          idx, 2, &b),
+	          0);
+	CHECK(strstr(b.data, "Subject: Successful Mail Delivery Report\r\n") != NULL);
+	/* One report, both recipients, each with its own block. */
+	first = strstr(b.data, "Final-Recipient: rfc822; bob@example.org\r\n");
+	second = strstr(b.data, "Final-Recipient: rfc822; carol@example.org\r\n");
+	CHECK(first != NULL && second != NULL && first < second);
+	CHECK(strstr(b.data, "Original-Recipient: rfc822; bobby+x@example.org\r\n") != NULL);
+	CHECK(second != NULL && strstr(second, "Original-Recipient") == NULL);
+	CHECK(first != NULL && strstr(first, "Action: relayed\r\nStatus: 2.0.0\r\n") != NULL);
+	CHECK(second != NULL && strstr(second, "Action: relayed\r\nStatus: 2.0.0\r\n") != NULL);
+	CHECK(strstr(b.data, "Remote-MTA: dns; smarthost.isp.example\r\n") != NULL);
+	CHECK(strstr(b.data, "Diagnostic-Code: smtp; 250 2.0.0 Ok: queued as 4Xy\r\n") != NULL);
+	CHECK(strstr(b.data, "Action: delivered") == NULL);
+	CHECK(strstr(b.data, "Content-Type: text/rfc822-headers") != NULL);
+	CHECK(lines_ok(&b));
+	buf_free(&b);
+	spool_env_free(&e);
+}
+
+TEST(test_failure_report_is_unchanged_by_the_success_fields)
+{
+	struct spool_envelope e;
+	struct buf b = BUF_INIT(DSN_MAX);
+
+	/* A zeroed report is a failure notice (action DSN_FAILED, status and
+	 * text from the journal). */
+	env_make(&e, "-");
+	CHECK_INT(compose(&e, 1, &b), 0);
+	CHECK(strstr(b.data, "Subject: Undelivered Mail Returned to Sender\r\n") != NULL);
+	CHECK(strstr(b.data, "Action: failed\r\nStatus: 5.1.1\r\n") != NULL);
+	CHECK(strstr(b.data, "Content-Description: Undelivered Message\r\n") != NULL);
+	CHECK(strstr(b.data, "the body line") != NULL);
+	buf_free(&b);
+	spool_env_free(&e);
+}
+
 int main(void)
 {
 	RUN(test_notify_decides_whether_a_notice_is_due);
+	RUN(test_only_notify_success_asks_for_a_success_notice);
 	RUN(test_status_comes_from_the_quoted_reply);
 	RUN(test_xtext_is_decoded);
 	RUN(test_report_lists_only_the_failed_recipient);
 	RUN(test_ret_hdrs_and_large_messages_return_the_header_only);
 	RUN(test_long_reasons_are_folded_not_cut);
 	RUN(test_utf8_addresses_use_the_global_types);
+	RUN(test_delivered_report_says_delivered_with_status_2_0_0);
+	RUN(test_success_report_returns_only_the_headers_even_with_ret_full);
+	RUN(test_relayed_report_names_the_next_hop_and_its_reply);
+	RUN(test_failure_report_is_unchanged_by_the_success_fields);
 	CHECK_DONE();
 }
