@@ -72,11 +72,21 @@ static void deliver_done(struct deliver_pass_state *ps, struct spool_envelope *e
 
 /* Recipient i could not be delivered (err): T, or F once the queue
  * lifetime has passed. */
+int deliver_backoff(const struct conf *c, int n)
+{
+	long long s = DELIVER_RETRY_S, max = c->relay.retry_max > 0 ? c->relay.retry_max : 1;
+
+	while (--n > 0 && s < max)
+		s *= 2;
+	return (int)(s < max ? s : max);
+}
+
 static void deliver_failed(struct deliver_pass_state *ps, struct spool_envelope *env, size_t i,
                            const struct cl_err *err)
 {
 	struct spool_rcpt *r = &env->rcpt[i];
 	struct cl_err e2;
+	int wait;
 
 	err_clear(&e2);
 	if (ps->now - env->arrival >= ps->c->relay.lifetime) {
@@ -92,10 +102,11 @@ static void deliver_failed(struct deliver_pass_state *ps, struct spool_envelope 
 		buf_free(&t);
 		return;
 	}
-	if (spool_record(ps->sp, env, i, 'T', ps->now + DELIVER_RETRY_S, err->msg, &e2) < 0)
+	wait = deliver_backoff(ps->c, r->attempts + 1);
+	if (spool_record(ps->sp, env, i, 'T', ps->now + wait, err->msg, &e2) < 0)
 		log_msg(LOG_ERR, "%s: journal: %s", env->qid, e2.msg);
-	if (ps->next > DELIVER_RETRY_S)
-		ps->next = DELIVER_RETRY_S;
+	if (ps->next > wait)
+		ps->next = wait;
 	log_msg(LOG_WARNING, "%s: to=<%s>, relay=local, status=deferred (%s)", env->qid, r->addr,
 	        err->msg);
 }

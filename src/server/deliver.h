@@ -11,10 +11,16 @@
 #include "spool.h"
 
 #define DELIVER_RESCAN_S 60
-/* A local delivery that failed temporarily is tried again after this,
- * until the queue lifetime (queue_lifetime) has passed: then it fails and
- * the sender gets a failure notice (dsn.h). */
+/* A local delivery that failed temporarily is first tried again after
+ * this, then after longer waits (deliver_backoff), until the queue lifetime
+ * (queue_lifetime) has passed: then it fails and the sender gets a failure
+ * notice (dsn.h). */
 #define DELIVER_RETRY_S 60
+/* Seconds before the next try of a recipient that failed n times (n >= 1):
+ * DELIVER_RETRY_S, doubling, never more than retry_max. A Maildir its owner
+ * repairs is found within a minute at first; a broken one is not tried
+ * every minute for the whole queue lifetime. */
+int deliver_backoff(const struct conf *c, int n);
 
 /* Deliver every due local recipient once (every deferred one if flush),
  * in batches whose flushes are shared (maildir.h; the order that keeps it

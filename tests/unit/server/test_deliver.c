@@ -404,6 +404,24 @@ TEST(test_maildir_deliver_alone_stores_lf_lines)
 	buf_free(&p);
 }
 
+/* Local retries: a minute, doubling, capped by retry_max (and by a
+ * retry_max below a minute). */
+TEST(test_deliver_backoff_doubles_up_to_retry_max)
+{
+	struct conf c;
+
+	memset(&c, 0, sizeof(c));
+	c.relay.retry_max = 4 * 3600;
+	CHECK_INT(deliver_backoff(&c, 1), 60);
+	CHECK_INT(deliver_backoff(&c, 2), 120);
+	CHECK_INT(deliver_backoff(&c, 5), 960);
+	CHECK_INT(deliver_backoff(&c, 8), 7680);
+	CHECK_INT(deliver_backoff(&c, 9), 4 * 3600);
+	CHECK_INT(deliver_backoff(&c, 1000), 4 * 3600);
+	c.relay.retry_max = 30;
+	CHECK_INT(deliver_backoff(&c, 1), 30);
+}
+
 int main(void)
 {
 	memcpy(test_dir, "/tmp/test_deliver.XXXXXX", sizeof("/tmp/test_deliver.XXXXXX"));
@@ -418,6 +436,7 @@ int main(void)
 	RUN(test_an_unwritable_maildir_defers_only_its_own_recipients);
 	RUN(test_maildir_batch_is_full_at_its_file_bound);
 	RUN(test_maildir_deliver_alone_stores_lf_lines);
+	RUN(test_deliver_backoff_doubles_up_to_retry_max);
 	relay_conf_free(&test_conf.relay);
 	rm_rf(test_dir);
 	CHECK_DONE();
