@@ -89,11 +89,12 @@ void dsn_status(const char *text, char *out)
 	}
 	if ((r = dsn_reply_in(text)) == NULL) {
 		/* Our own failures (relay_mx.c) begin with their RFC 3463 code. */
-		/* NOLINTNEXTLINE(cert-err34-c): 1-3 digits each cannot overflow */
-		if ((text[0] == '4' || text[0] == '5') && text[1] == '.' &&
-		    sscanf(text, "%1d.%3d.%3d%n", &a, &b, &c, &len) == 3 &&
-		    (text[len] == ' ' || text[len] == '\0'))
-			snprintf(out, 16, "%d.%d.%d", a, b, c);
+		if ((text[0] == '4' || text[0] == '5') && text[1] == '.') {
+			/* NOLINTNEXTLINE(cert-err34-c): 1-3 digits each cannot overflow */
+			if (sscanf(text, "%1d.%3d.%3d%n", &a, &b, &c, &len) == 3 &&
+			    (text[len] == ' ' || text[len] == '\0'))
+				snprintf(out, 16, "%d.%d.%d", a, b, c);
+		}
 		return;
 	}
 	if (r[0] == '4')

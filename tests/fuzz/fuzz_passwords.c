@@ -47,9 +47,13 @@ static void fuzz_no_password_in(const char *msg, const uint8_t *d, size_t n)
 			c2 = memchr(c1 + 1, ':', (size_t)(d + i + len - c1 - 1));
 		if (c2 != NULL) {
 			size_t pl = (size_t)(d + i + len - c2 - 1);
+			/* An error may name what was looked up and where: a
+			 * "password" that is part of those is no leak. */
 			if (pl >= 8 && memchr(c2 + 1, '\0', pl) == NULL &&
 			    memchr(c2 + 1, '\'', pl) == NULL &&
-			    memmem("user:server:password", 20, c2 + 1, pl) == NULL)
+			    memmem("user:server:password", 20, c2 + 1, pl) == NULL &&
+			    memmem("alice mx.example.test", 21, c2 + 1, pl) == NULL &&
+			    memmem(fuzz_path, strlen(fuzz_path), c2 + 1, pl) == NULL)
 				FUZZ_ASSERT(memmem(msg, strlen(msg), c2 + 1, pl) == NULL,
 				            "an error never quotes a password");
 		}
