@@ -1,8 +1,10 @@
 /*
  * fuzz_passwords.c - libFuzzer harness for the client's -p password file
  * (passfile.c) and clsmtpd's users file (users.c), written to private 0600
- * files: a password is one line, an error never quotes one, and a loaded
- * users file saves and loads back with the same accounts.
+ * files: a password is one line, an error never quotes one (checked against
+ * the same file with the passwords changed, so the error's own words are no
+ * finding), and a loaded users file saves and loads back with the same
+ * accounts.
  */
 #include <unistd.h>
 
@@ -32,8 +34,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* No password of a "u:s:password" line (8 bytes or more) in msg. */
-static void fuzz_no_password_in(const char *msg, const uint8_t *d, size_t n)
+/* The bytes after the second ':' of each line (not a comment): where a
+ * "u:s:password" line keeps its password. f(d, at, len) for each. */
+static void fuzz_each_password(const uint8_t *d, size_t n,
+                               void (*f)(const uint8_t *, size_t, size_t, void *), void *arg)
 {
 	size_t i = 0;
 
@@ -42,23 +46,58 @@ static void fuzz_no_password_in(const char *msg, const uint8_t *d, size_t n)
 		size_t len = e ? (size_t)(e - (d + i)) : n - i;
 		const uint8_t *c1 = memchr(d + i, ':', len), *c2 = NULL;
 
-		/* Comments are skipped; the usage text names "user:server:password". */
 		if (c1 != NULL && d[i] != '#')
 			c2 = memchr(c1 + 1, ':', (size_t)(d + i + len - c1 - 1));
-		if (c2 != NULL) {
-			size_t pl = (size_t)(d + i + len - c2 - 1);
-			/* An error may name what was looked up and where: a
-			 * "password" that is part of those is no leak. */
-			if (pl >= 8 && memchr(c2 + 1, '\0', pl) == NULL &&
-			    memchr(c2 + 1, '\'', pl) == NULL &&
-			    memmem("user:server:password", 20, c2 + 1, pl) == NULL &&
-			    memmem("alice mx.example.test", 21, c2 + 1, pl) == NULL &&
-			    memmem(fuzz_path, strlen(fuzz_path), c2 + 1, pl) == NULL)
-				FUZZ_ASSERT(memmem(msg, strlen(msg), c2 + 1, pl) == NULL,
-				            "an error never quotes a password");
-		}
+		if (c2 != NULL)
+			f(d, (size_t)(c2 + 1 - d), (size_t)(d + i + len - c2 - 1), arg);
 		i += len + 1;
 	}
+}
+
+/* A letter moved to another letter of the same kind (hex digit or not, same
+ * case), so a password keeps the shape the parsers look at. */
+static uint8_t fuzz_rot(uint8_t c)
+{
+	if (c >= 'a' && c <= 'f')
+		return c == 'f' ? 'a' : c + 1;
+	if (c >= 'A' && c <= 'F')
+		return c == 'F' ? 'A' : c + 1;
+	if (c >= 'g' && c <= 'z')
+		return c == 'z' ? 'g' : c + 1;
+	if (c >= 'G' && c <= 'Z')
+		return c == 'Z' ? 'G' : c + 1;
+	return c;
+}
+
+static void fuzz_rot_password(const uint8_t *d, size_t at, size_t len, void *arg)
+{
+	uint8_t *copy = arg;
+	size_t k;
+
+	(void)d;
+	for (k = at; k < at + len; k++)
+		copy[k] = fuzz_rot(copy[k]);
+}
+
+/* The two runs' messages and the rotated input, for the leak check. */
+struct fuzz_leak {
+	const char *msg, *msg_rot;
+	const uint8_t *rot;
+};
+
+/* A password (8 bytes or more) quoted by the error is a leak when the error
+ * for the same file with that password's letters changed quotes the changed
+ * password too: text the message holds anyway ("malformed entry", the
+ * path, the names looked up) is not quoted from the file. */
+static void fuzz_check_password(const uint8_t *d, size_t at, size_t len, void *arg)
+{
+	const struct fuzz_leak *l = arg;
+
+	if (len < 8 || memchr(d + at, '\0', len) != NULL)
+		return;
+	if (memmem(l->msg, strlen(l->msg), d + at, len) != NULL)
+		FUZZ_ASSERT(memmem(l->msg_rot, strlen(l->msg_rot), l->rot + at, len) == NULL,
+		            "an error never quotes a password");
 }
 
 static void fuzz_write(const char *path, const uint8_t *d, size_t n)
@@ -70,28 +109,28 @@ static void fuzz_write(const char *path, const uint8_t *d, size_t n)
 	fclose(f);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Parse the file as data[0] says; 0, or -1 with the error in msg. */
+static int fuzz_parse(unsigned mode, const uint8_t *d, size_t n, char *msg, size_t cap)
 {
 	struct cl_err err;
+	int r;
 
-	if (size < 1 || size > 65536)
-		return 0;
-	fuzz_write(fuzz_path, data + 1, size - 1);
-	if (data[0] & 1) {
+	fuzz_write(fuzz_path, d, n);
+	if (mode & 1) {
 		struct buf pw = BUF_INIT(4096);
 
 		buf_set_secret(&pw);
-		if (passfile_lookup(fuzz_path, "alice", "mx.example.test", &pw, &err) == 0)
+		r = passfile_lookup(fuzz_path, "alice", "mx.example.test", &pw, &err);
+		if (r == 0)
 			/* A CR inside stays: sasl_client.c refuses CR and LF in secrets. */
 			FUZZ_ASSERT(strchr(buf_cstr(&pw), '\n') == NULL, "a password is one line");
-		else
-			fuzz_no_password_in(err.msg, data + 1, size - 1);
 		buf_wipe(&pw);
 	} else {
 		struct users u, v;
 		size_t i;
 
-		if (users_load(&u, fuzz_path, 0, &err) == 0) {
+		r = users_load(&u, fuzz_path, 0, &err);
+		if (r == 0) {
 			for (i = 0; i < u.n; i++)
 				FUZZ_ASSERT(users_name_ok(u.e[i].name), "account names are valid");
 			if (users_save(&u, fuzz_path2, &err) == 0) {
@@ -101,9 +140,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				users_free(&v);
 			}
 			users_free(&u);
-		} else {
-			fuzz_no_password_in(err.msg, data + 1, size - 1);
 		}
 	}
+	snprintf(msg, cap, "%s", r == 0 ? "" : err.msg);
+	return r == 0 ? 0 : -1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char msg[1024], msg_rot[1024];
+	uint8_t *rot;
+	struct fuzz_leak l;
+
+	if (size < 1 || size > 65536)
+		return 0;
+	if (fuzz_parse(data[0], data + 1, size - 1, msg, sizeof(msg)) == 0)
+		return 0;
+	/* An error: the same file with every password's letters changed. */
+	if ((rot = malloc(size)) == NULL)
+		abort();
+	memcpy(rot, data + 1, size - 1);
+	fuzz_each_password(data + 1, size - 1, fuzz_rot_password, rot);
+	fuzz_parse(data[0], rot, size - 1, msg_rot, sizeof(msg_rot));
+	l.msg = msg;
+	l.msg_rot = msg_rot;
+	l.rot = rot;
+	fuzz_each_password(data + 1, size - 1, fuzz_check_password, &l);
+	free(rot);
 	return 0;
 }
