@@ -5,7 +5,8 @@
 #   make asan       the same tests on an ASan+UBSan build in build/asan
 #   make demo       install dependencies, build, send a mail through a
 #                   throwaway submission server on loopback and show it
-# Sources are found by wildcard: a new file in src/core is part of libcore.
+# Sources are found by wildcard: a new file in a folder of src/core (one
+# folder per layer, docs/architecture.md) is part of libcore.
 
 BUILD    ?= build
 CC       ?= cc
@@ -23,7 +24,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 
-CORE_SRC   := $(sort $(wildcard src/core/*.c))
+CORE_SRC   := $(sort $(wildcard src/core/*/*.c))
 CLIENT_SRC := $(sort $(wildcard src/client/*.c))
 SERVER_SRC := $(sort $(wildcard src/server/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
@@ -100,8 +101,10 @@ FUZZ_SECONDS ?= 20
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
-# cppcheck and clang-tidy over src/, zero findings (scripts/lint.sh).
+# The layer rule of src/core (scripts/layers.sh), then cppcheck and clang-tidy
+# over src/, zero findings (scripts/lint.sh).
 lint: deps
+	@scripts/layers.sh
 	@scripts/lint.sh
 
 bench: deps
@@ -124,7 +127,7 @@ install: all
 		install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/; fi
 
 format:
-	clang-format -i $(CORE_SRC) $(CLIENT_SRC) $(SERVER_SRC) src/*/*.h $(UNIT_SRC) tests/unit/*.h
+	clang-format -i $(CORE_SRC) $(CLIENT_SRC) $(SERVER_SRC) src/*/*.h src/core/*/*.h $(UNIT_SRC) tests/unit/*.h
 
 clean:
 	rm -rf build

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "charset.h"
-#include "hdr.h"
+#include "msg/charset.h"
+#include "msg/hdr.h"
 
 static const char subject[] = "【障害通知】サーバー監視システムからのお知らせ：ディスク使用率が"
                               "閾値を超えました";

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
+#include "smtp/addr.h"
 
 /* "msa.%{domain}" -> "msa.ab.auone-net.jp" for x@ab.auone-net.jp (au's
  * servers are per domain; data/providers.conf). */

@@ -8,7 +8,7 @@
 #define CLSMTPC_ACCOUNTS_H
 
 #include "config.h"
-#include "err.h"
+#include "base/err.h"
 #include "options.h"
 
 /* Load the configuration (o->config_file or the search path) into cfg,

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "err.h"
-#include "smtp_client.h"
+#include "base/err.h"
+#include "engine/smtp_client.h"
 
 /* Limits: a config longer than these is a mistake, not a reason to grow. */
 #define CONFIG_LINE_MAX     4096

@@ -19,11 +19,11 @@
 #include "doctor_json.h"
 #include "doctor_probe.h"
 #include "doctor_report.h"
-#include "hostname.h"
+#include "base/hostname.h"
 #include "passfile.h"
 #include "secret.h"
-#include "smtp_client.h"
-#include "timeout.h"
+#include "engine/smtp_client.h"
+#include "base/timeout.h"
 #include "transcript.h"
 
 /* The text or JSON report: a few KB, bounded anyway. */
@@ -99,7 +99,7 @@ static void doctor_try_auth(struct doctor_report *r, struct client_opts *o, cons
 	struct doctor_auth *a = &r->auth;
 	struct transcript tr = {stderr};
 	struct smtp_client_params p;
-	struct smtp_session *s = NULL;
+	struct smtp_client *s = NULL;
 	struct buf pw = BUF_INIT(SECRET_MAX);
 	struct cl_err e;
 	const struct doctor_port *dp;
@@ -144,7 +144,7 @@ static void doctor_try_auth(struct doctor_report *r, struct client_opts *o, cons
 		p.creds.token = buf_cstr(&pw);
 	else
 		p.creds.password = buf_cstr(&pw);
-	if (smtp_session_open(&s, &p, &e) == 0 && smtp_probe_auth(s, &e) == 0) {
+	if (smtp_client_open(&s, &p, &e) == 0 && smtp_probe_auth(s, &e) == 0) {
 		a->ok = 1;
 		snprintf(a->mech, sizeof(a->mech), "%s", smtp_probe_auth_mech(s));
 	} else {
@@ -153,8 +153,8 @@ static void doctor_try_auth(struct doctor_report *r, struct client_opts *o, cons
 		if (s)
 			snprintf(a->mech, sizeof(a->mech), "%s", smtp_probe_auth_mech(s));
 	}
-	smtp_session_quit(s);
-	smtp_session_free(s);
+	smtp_client_quit(s);
+	smtp_client_free(s);
 	buf_wipe(&pw);
 }
 

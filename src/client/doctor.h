@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "options.h"
-#include "smtp_probe.h"
+#include "engine/smtp_probe.h"
 
 /* The whole probe, all ports in parallel (issue 5: "10 s in all"). */
 #define DOCTOR_TIMEOUT_DEFAULT_S 10

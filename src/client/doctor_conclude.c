@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "sasl_client.h"
+#include "sasl/sasl_client.h"
 
 #define DOCTOR_SUMMARY_MAX (16 * 1024)
 /* Shown where the user has to put their own value. */

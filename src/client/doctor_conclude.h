@@ -7,7 +7,7 @@
 #ifndef CLSMTPC_DOCTOR_CONCLUDE_H
 #define CLSMTPC_DOCTOR_CONCLUDE_H
 
-#include "buf.h"
+#include "base/buf.h"
 #include "doctor.h"
 #include "options.h"
 

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "exitcode.h"
-#include "utf8.h"
-#include "version.h"
+#include "base/utf8.h"
+#include "base/version.h"
 
 struct doctor_json {
 	struct buf *out;

@@ -6,7 +6,7 @@
 #ifndef CLSMTPC_DOCTOR_JSON_H
 #define CLSMTPC_DOCTOR_JSON_H
 
-#include "buf.h"
+#include "base/buf.h"
 #include "doctor.h"
 
 /* The whole object, pretty-printed, ending in a newline. */

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcp_probe.h"
-#include "timeout.h"
+#include "net/tcp_probe.h"
+#include "base/timeout.h"
 #include "transcript.h"
 
 struct doctor_probe_job {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "doctor.h"
-#include "tls.h"
+#include "net/tls.h"
 
 struct doctor_probe_params {
 	const char *host;

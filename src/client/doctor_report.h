@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "doctor.h"
 
 #define DOCTOR_REPORT_WIDTH 80

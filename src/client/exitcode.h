@@ -2,7 +2,7 @@
 #ifndef CLSMTPC_EXITCODE_H
 #define CLSMTPC_EXITCODE_H
 
-#include "err.h"
+#include "base/err.h"
 
 int exitcode_for(enum cl_errclass cls);
 

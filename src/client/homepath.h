@@ -5,7 +5,7 @@
 #ifndef CLSMTPC_HOMEPATH_H
 #define CLSMTPC_HOMEPATH_H
 
-#include "buf.h"
+#include "base/buf.h"
 
 void homepath_show(const char *path, struct buf *out);
 

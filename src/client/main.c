@@ -14,7 +14,7 @@
 #include "queue_cli.h"
 #include "send.h"
 #include "sendmail.h"
-#include "version.h"
+#include "base/version.h"
 
 int main(int argc, char **argv)
 {

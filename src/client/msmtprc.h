@@ -9,8 +9,8 @@
 
 #include <stdio.h>
 
-#include "buf.h"
-#include "err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 /* Translate msmtp configuration text into clsmtpc configuration text
  * (appended to out); notes for the user (skipped keys, passwords to store)

@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "addr.h"
+#include "smtp/addr.h"
 
 enum {
 	OPT_TRUST = 256,

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "err.h"
-#include "smtp_client.h"
+#include "base/err.h"
+#include "engine/smtp_client.h"
 
 struct rawmsg; /* rawmsg.h */
 

@@ -6,8 +6,8 @@
 #ifndef CLSMTPC_PASSFILE_H
 #define CLSMTPC_PASSFILE_H
 
-#include "buf.h"
-#include "err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 /* Look up the password for user at server in path. On success password
  * holds the secret (the caller wipes it with buf_wipe). Errors, class

@@ -13,9 +13,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "buf.h"
-#include "err.h"
-#include "smtp_client.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "engine/smtp_client.h"
 
 /* Hex: creation time in seconds (8 digits) and microseconds (5), 12
  * random bits (3). */

@@ -6,9 +6,9 @@
 #ifndef CLSMTPC_QUEUE_CLI_H
 #define CLSMTPC_QUEUE_CLI_H
 
-#include "err.h"
+#include "base/err.h"
 #include "options.h"
-#include "smtp_client.h"
+#include "engine/smtp_client.h"
 
 /* 1 if o asks for a queue command (--flush, --list-queue, --drop-queued). */
 int queue_cli_wanted(const struct client_opts *o);

@@ -2,7 +2,7 @@
  * queue_flush.c - clsmtpc --flush: send the offline queue (docs/queue.md,
  * "Flushing"). Holds the lock, recovers what a killed flush left, reads the
  * header of every due message, groups them by connection, and sends each
- * group over one SMTP session (smtp_session_send with last = 0, the final
+ * group over one SMTP session (smtp_client_send with last = 0, the final
  * one with last = 1). Each message is renamed to "sending" durably before its
  * transaction and removed after the server's 250.
  */
@@ -14,17 +14,17 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "hostname.h"
+#include "base/hostname.h"
 #include "passfile.h"
 #include "secret.h"
 #include "transcript.h"
-#include "version.h"
+#include "base/version.h"
 
 /* ---- the core engine as a transport ---------------------------------------- */
 
 struct queue_flush_engine {
 	struct smtp_client_params p;
-	struct smtp_session *sess;
+	struct smtp_client *sess;
 	struct buf ehlo, pw;
 	struct transcript tr;
 	int verbose;
@@ -64,8 +64,8 @@ static void queue_flush_engine_close(void *arg)
 	struct queue_flush_engine *e = arg;
 
 	if (e->sess) {
-		smtp_session_quit(e->sess);
-		smtp_session_free(e->sess);
+		smtp_client_quit(e->sess);
+		smtp_client_free(e->sess);
 		e->sess = NULL;
 	}
 	buf_wipe(&e->pw);
@@ -109,7 +109,7 @@ static int queue_flush_engine_open(void *arg, const struct queue_header *h, stru
 		else
 			p->creds.password = buf_cstr(&e->pw);
 	}
-	if (smtp_session_open(&e->sess, p, err) < 0) {
+	if (smtp_client_open(&e->sess, p, err) < 0) {
 		queue_flush_engine_close(e);
 		return -1;
 	}
@@ -134,7 +134,7 @@ static int queue_flush_engine_send(void *arg, const struct queue_header *h,
 	m.body_8bit = h->body_8bit;
 	m.smtputf8 = h->smtputf8;
 	smtp_result_init(&res);
-	r = smtp_session_send(e->sess, &m, last, &res, err);
+	r = smtp_client_send(e->sess, &m, last, &res, err);
 	smtp_result_free(&res);
 	if (r < 0 || last)
 		queue_flush_engine_close(e);

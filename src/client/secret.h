@@ -6,8 +6,8 @@
 #ifndef CLSMTPC_SECRET_H
 #define CLSMTPC_SECRET_H
 
-#include "buf.h"
-#include "err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 /* The longest secret we accept (OAuth2 tokens run to a few KB). */
 #define SECRET_MAX 8192

@@ -11,17 +11,17 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "compose.h"
-#include "hostname.h"
+#include "smtp/addr.h"
+#include "msg/compose.h"
+#include "base/hostname.h"
 #include "passfile.h"
 #include "queue_cli.h"
 #include "secret.h"
 #include "send.h"
 #include "send_msg.h"
-#include "smtp_client.h"
+#include "engine/smtp_client.h"
 #include "transcript.h"
-#include "version.h"
+#include "base/version.h"
 
 /* Check everything the user gave that will be written to the wire. */
 static int send_check_input(const struct client_opts *o, struct cl_err *err)
@@ -98,7 +98,7 @@ static int send_sender(const struct client_opts *o, struct buf *name, struct buf
 int send_run(struct client_opts *o, struct cl_err *err)
 {
 	struct smtp_client_params p;
-	struct smtp_session *sess = NULL;
+	struct smtp_client *sess = NULL;
 	struct smtp_message m;
 	struct smtp_result res;
 	struct send_msg sm;
@@ -156,8 +156,8 @@ int send_run(struct client_opts *o, struct cl_err *err)
 		/* The original's probe: greeting and capabilities, no mail. */
 		if (p.tls_mode == SMTP_TLS_AUTO)
 			p.tls_mode = SMTP_TLS_NONE;
-		r = smtp_session_open(&sess, &p, err);
-		smtp_session_quit(sess);
+		r = smtp_client_open(&sess, &p, err);
+		smtp_client_quit(sess);
 		goto out;
 	}
 
@@ -187,10 +187,10 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	 * without it, domains go as A-labels. */
 	m.smtputf8 = 0;
 
-	if (smtp_session_open(&sess, &p, err) == 0 &&
-	    send_msg_build(&sm, smtp_session_caps(sess), p.host, &m, err) == 0)
-		r = smtp_session_send(sess, &m, 1, &res, err);
-	smtp_session_quit(sess);
+	if (smtp_client_open(&sess, &p, err) == 0 &&
+	    send_msg_build(&sm, smtp_client_caps(sess), p.host, &m, err) == 0)
+		r = smtp_client_send(sess, &m, 1, &res, err);
+	smtp_client_quit(sess);
 	if (r < 0 && o->queue && err->cls == CL_ETEMP) {
 		/* --queue: keep it for clsmtpc --flush (docs/queue.md). */
 		struct cl_err why = *err;
@@ -200,7 +200,7 @@ int send_run(struct client_opts *o, struct cl_err *err)
 		fprintf(stderr, "clsmtpc: warning: %s\n", res.warning);
 out:
 	send_msg_free(&sm);
-	smtp_session_free(sess);
+	smtp_client_free(sess);
 	smtp_result_free(&res);
 	buf_wipe(&pw);
 	buf_free(&host);

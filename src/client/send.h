@@ -4,7 +4,7 @@
 #ifndef CLSMTPC_SEND_H
 #define CLSMTPC_SEND_H
 
-#include "err.h"
+#include "base/err.h"
 #include "options.h"
 
 /* Compose and send; -1 with err on failure. With -v and no recipient,

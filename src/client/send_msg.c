@@ -12,9 +12,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "charset.h"
+#include "msg/charset.h"
 #include "send_msg.h"
-#include "version.h"
+#include "base/version.h"
 
 /* Read fd to its end into out (bounded by out->max). */
 static int send_msg_read_fd(int fd, struct buf *out, const char *what, struct cl_err *err)

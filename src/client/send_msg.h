@@ -8,13 +8,13 @@
 #ifndef CLSMTPC_SEND_MSG_H
 #define CLSMTPC_SEND_MSG_H
 
-#include "attach.h"
-#include "compose.h"
-#include "msgstream.h"
+#include "msg/attach.h"
+#include "msg/compose.h"
+#include "msg/msgstream.h"
 #include "options.h"
-#include "rawmsg.h"
-#include "smtp_caps.h"
-#include "smtp_client.h"
+#include "msg/rawmsg.h"
+#include "smtp/smtp_caps.h"
+#include "engine/smtp_client.h"
 
 struct send_msg {
 	int inited; /* send_msg_free does nothing to a zeroed one */

@@ -18,13 +18,13 @@
 #include <unistd.h>
 
 #include "accounts.h"
-#include "addr.h"
-#include "compose.h"
+#include "smtp/addr.h"
+#include "msg/compose.h"
 #include "config.h"
-#include "hostname.h"
+#include "base/hostname.h"
 #include "options.h"
-#include "rawmsg.h"
-#include "rawmsg_addr.h"
+#include "msg/rawmsg.h"
+#include "msg/rawmsg_addr.h"
 #include "send.h"
 
 /* An aliases file longer than this is not an aliases file. */

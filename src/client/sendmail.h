@@ -7,7 +7,7 @@
 #ifndef CLSMTPC_SENDMAIL_H
 #define CLSMTPC_SENDMAIL_H
 
-#include "err.h"
+#include "base/err.h"
 
 /* 1 if this invocation is sendmail mode: the program's name is "sendmail"
  * (a symlink) or the first argument is --sendmail. */

@@ -8,7 +8,7 @@
 
 #include <time.h>
 
-#include "version.h"
+#include "base/version.h"
 
 void transcript_line(void *arg, const char *tag, char dir, const char *line)
 {

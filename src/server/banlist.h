@@ -10,9 +10,9 @@
 
 #include <stdint.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "defence.h"
-#include "err.h"
+#include "base/err.h"
 
 #define BANLIST_NAME  "bans"
 #define BANLIST_MAGIC "clsmtpd-bans 1"

@@ -8,8 +8,8 @@
 #ifndef CLSMTPD_COMMIT_H
 #define CLSMTPD_COMMIT_H
 
-#include "err.h"
-#include "spool.h"
+#include "base/err.h"
+#include "serve/spool.h"
 
 /* Messages committed in one spool_commit_batch at most. */
 #define COMMIT_BATCH_MAX 256

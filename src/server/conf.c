@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 #define CONF_WORDS_MAX 64
 

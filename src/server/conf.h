@@ -7,10 +7,10 @@
 #define CLSMTPD_CONF_H
 
 #include <stddef.h>
-#include "err.h"
+#include "base/err.h"
 #include "defence_conf.h"
 #include "relay_conf.h"
-#include "smtp_server.h"
+#include "serve/smtp_server.h"
 
 #define CONF_DEFAULT_FILE  "/etc/clsmtpd.conf"
 #define CONF_DEFAULT_SPOOL "/var/spool/clsmtpd"

@@ -22,7 +22,7 @@
 #include "banlist.h"
 #include "conf.h"
 #include "defence_srv.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 struct ctl_client {
 	int used, fd;

@@ -11,7 +11,7 @@
 #include <poll.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define CTL_NAME "ctl"
 /* Administrators talking at once; a request line; seconds to send it. */

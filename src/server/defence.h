@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "defence_conf.h"
 #include "defence_net.h"
 

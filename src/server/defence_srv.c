@@ -11,7 +11,7 @@
 
 #include "banlist.h"
 #include "log.h"
-#include "timeout.h"
+#include "base/timeout.h"
 
 static struct defence *defence_srv_d;
 static const struct conf *defence_srv_conf;

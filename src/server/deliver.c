@@ -21,7 +21,7 @@
 #include "dsn.h"
 #include "log.h"
 #include "maildir.h"
-#include "queue_cli.h"
+#include "queuectl.h"
 
 /* Every message in a batch has at least one file in it, but one more may
  * wait beside them: the one whose recipients were being added when the

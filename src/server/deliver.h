@@ -8,7 +8,7 @@
 #define CLSMTPD_DELIVER_H
 
 #include "conf.h"
-#include "spool.h"
+#include "serve/spool.h"
 
 #define DELIVER_RESCAN_S 60
 /* A local delivery that failed temporarily is first tried again after
@@ -28,7 +28,7 @@ int deliver_backoff(const struct conf *c, int n);
  * one is due (or DELIVER_RESCAN_S). */
 int deliver_pass(const struct conf *c, struct spool *sp, int flush);
 /* The agent's main loop: returns when wakefd reaches EOF (parent gone).
- * "clsmtpd -flush" reaches it through SPOOL/local.flush (queue_cli.h). */
+ * "clsmtpd -flush" reaches it through SPOOL/local.flush (queuectl.h). */
 void deliver_run(const struct conf *c, struct spool *sp, int wakefd);
 
 #endif

@@ -16,7 +16,7 @@
 
 #include "log.h"
 #include "policy.h"
-#include "xtext.h"
+#include "base/xtext.h"
 
 /* Fold header-style lines here; break even inside a word at the hard
  * limit (RFC 5322 2.1.1: 998). */

@@ -12,9 +12,9 @@
 
 #include <time.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "conf.h"
-#include "spool.h"
+#include "serve/spool.h"
 
 /* Postfix bounce_size_limit: a notice returns at most this much of the
  * original message; beyond it, only the header section. */

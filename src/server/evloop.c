@@ -21,8 +21,8 @@
 #include "ctl.h"
 #include "defence_srv.h"
 #include "log.h"
-#include "session.h"
-#include "timeout.h"
+#include "peer.h"
+#include "base/timeout.h"
 
 /* Connections taken from one listener per wake-up (a flood of refused
  * clients must not starve the sessions already open). */
@@ -35,10 +35,10 @@ struct lsock {
 
 enum conn_phase { CONN_HANDSHAKE, CONN_OPEN };
 
-struct conn {
+struct evconn {
 	int fd;
 	const struct conf_listener *l;
-	struct session *sess;
+	struct peer *sess;
 	struct tls_server_conn *tls;
 	enum conn_phase phase;
 	int starttls;   /* handshake after the output is written */
@@ -46,7 +46,7 @@ struct conn {
 	int closing;    /* close once the output is written */
 	int want_write; /* TLS or the socket wants POLLOUT */
 	int counted;    /* defence_connect counted it */
-	int exempt;     /* trusted or ban_exempt (session_exempt) */
+	int exempt;     /* trusted or ban_exempt (peer_exempt) */
 	int64_t session_deadline, close_deadline;
 	int64_t greet_at;     /* greeting still to be sent at this time, or 0 */
 	int64_t last_read;    /* idle time counts from here */
@@ -176,18 +176,18 @@ static int evloop_signals(void)
 	return 0;
 }
 
-static void evloop_conn_free(struct srv *srv, struct conn *c)
+static void evloop_conn_free(struct srv *srv, struct evconn *c)
 {
 	if (c->counted && defence_srv() != NULL)
 		defence_disconnect(defence_srv(), &c->host);
-	session_free(c->sess);
+	peer_free(c->sess);
 	tls_server_conn_free(c->tls);
 	close(c->fd);
 	srv->nsessions--;
 	free(c);
 }
 
-static void evloop_act(struct conn *c, unsigned act)
+static void evloop_act(struct evconn *c, unsigned act)
 {
 	if (act & SMTP_SRV_ACT_CLOSE)
 		c->closing = 1;
@@ -196,9 +196,9 @@ static void evloop_act(struct conn *c, unsigned act)
 }
 
 /* Write queued replies. 0 ok (maybe partial), -1 connection lost. */
-static int evloop_flush(struct conn *c)
+static int evloop_flush(struct evconn *c)
 {
-	struct buf *out = smtp_server_output(session_smtp(c->sess));
+	struct buf *out = smtp_server_output(peer_smtp(c->sess));
 	struct cl_err err;
 
 	c->want_write = 0;
@@ -226,12 +226,12 @@ static int evloop_flush(struct conn *c)
 
 /* secs, or Postfix's stress value for a stranger while the server is
  * nearly full (DEFENCE_OVERLOAD_PERCENT of max_sessions). */
-static int64_t evloop_timeout_ms(const struct srv *srv, struct conn *c, int secs)
+static int64_t evloop_timeout_ms(const struct srv *srv, struct evconn *c, int secs)
 {
 	if (!c->exempt && secs > DEFENCE_OVERLOAD_TIMEOUT &&
 	    (uint64_t)srv->nsessions * 100 >=
 	        (uint64_t)srv->conf->max_sessions * DEFENCE_OVERLOAD_PERCENT &&
-	    !smtp_server_authenticated(session_smtp(c->sess)))
+	    !smtp_server_authenticated(peer_smtp(c->sess)))
 		secs = DEFENCE_OVERLOAD_TIMEOUT;
 	return (int64_t)secs * 1000;
 }
@@ -239,11 +239,11 @@ static int64_t evloop_timeout_ms(const struct srv *srv, struct conn *c, int secs
 /* Banned while connected: drop whatever is queued and close with 421.
  * Returns 1 when the connection must simply be closed (its TLS handshake
  * is not done, so nothing can be said on it). */
-static int evloop_kick(struct conn *c)
+static int evloop_kick(struct evconn *c)
 {
-	struct smtp_server *sm = session_smtp(c->sess);
+	struct smtp_server *sm = peer_smtp(c->sess);
 
-	log_msg(LOG_NOTICE, "defence: action=drop client=%s reason=banned", session_peer(c->sess));
+	log_msg(LOG_NOTICE, "defence: action=drop client=%s reason=banned", peer_addr(c->sess));
 	buf_reset(smtp_server_output(sm));
 	c->hold_until = 0;
 	if (c->phase == CONN_HANDSHAKE || c->starttls)
@@ -253,7 +253,7 @@ static int evloop_kick(struct conn *c)
 	return 0;
 }
 
-static int evloop_handshake(struct srv *srv, struct conn *c, int64_t now)
+static int evloop_handshake(struct srv *srv, struct evconn *c, int64_t now)
 {
 	struct cl_err err;
 	int r;
@@ -270,32 +270,32 @@ static int evloop_handshake(struct srv *srv, struct conn *c, int64_t now)
 		return 0;
 	}
 	if (r < 0) {
-		log_msg(LOG_NOTICE, "[%s]: %s", session_peer(c->sess), err.msg);
+		log_msg(LOG_NOTICE, "[%s]: %s", peer_addr(c->sess), err.msg);
 		return -1;
 	}
 	c->phase = CONN_OPEN;
 	c->want_write = 0;
 	c->last_read = now;
-	session_tls_up(c->sess, c->tls, !c->implicit);
+	peer_tls_up(c->sess, c->tls, !c->implicit);
 	if (c->implicit)
-		evloop_act(c, smtp_server_greet(session_smtp(c->sess)));
+		evloop_act(c, smtp_server_greet(peer_smtp(c->sess)));
 	return 1;
 }
 
-static void evloop_pregreet(struct srv *srv, struct conn *c, const char *in, size_t n);
-static void evloop_data_rate(struct srv *srv, struct conn *c, size_t n, int64_t now);
+static void evloop_pregreet(struct srv *srv, struct evconn *c, const char *in, size_t n);
+static void evloop_data_rate(struct srv *srv, struct evconn *c, size_t n, int64_t now);
 
 /* The session waits for its group commit (commit.h). */
-static int evloop_committing(struct conn *c)
+static int evloop_committing(struct evconn *c)
 {
-	return smtp_server_state(session_smtp(c->sess)) == SMTP_SRV_COMMIT;
+	return smtp_server_state(peer_smtp(c->sess)) == SMTP_SRV_COMMIT;
 }
 
 /* Do what can be done for c now. -1: drop the connection. */
-static int evloop_step(struct srv *srv, struct conn *c, int64_t now)
+static int evloop_step(struct srv *srv, struct evconn *c, int64_t now)
 {
 	char in[EVLOOP_READ_CHUNK];
-	struct smtp_server *sm = session_smtp(c->sess);
+	struct smtp_server *sm = peer_smtp(c->sess);
 	struct cl_err err;
 	int rounds;
 
@@ -359,12 +359,12 @@ static int evloop_step(struct srv *srv, struct conn *c, int64_t now)
 				evloop_data_rate(srv, c, (size_t)n, now);
 			if (smtp_server_output(sm)->len != before)
 				c->last_reply = now;
-			if (session_banned(c->sess) && !c->closing) {
+			if (peer_banned(c->sess) && !c->closing) {
 				if (evloop_kick(c))
 					return -1;
 				continue;
 			}
-			delay = session_take_delay(c->sess);
+			delay = peer_take_delay(c->sess);
 			if (delay > 0 && !c->closing) {
 				c->hold_until = now + delay;
 				if (c->req_deadline != 0)
@@ -378,9 +378,9 @@ static int evloop_step(struct srv *srv, struct conn *c, int64_t now)
 
 /* Bytes before our greeting: a client that does not wait for its turn is
  * a bot (RFC 5321 4.3.1; postscreen's pregreet test). Drop it at once. */
-static void evloop_pregreet(struct srv *srv, struct conn *c, const char *in, size_t n)
+static void evloop_pregreet(struct srv *srv, struct evconn *c, const char *in, size_t n)
 {
-	struct smtp_server *sm = session_smtp(c->sess);
+	struct smtp_server *sm = peer_smtp(c->sess);
 	struct defence *d = defence_srv();
 
 	(void)srv;
@@ -388,7 +388,7 @@ static void evloop_pregreet(struct srv *srv, struct conn *c, const char *in, siz
 	c->greet_at = 0;
 	evloop_act(c, smtp_server_greet(sm));
 	log_msg(LOG_NOTICE, "defence: action=drop client=%s reason=pregreet",
-	        session_peer(c->sess));
+	        peer_addr(c->sess));
 	if (d != NULL) {
 		defence_stats(d)->pregreet++;
 		if (!c->exempt)
@@ -399,7 +399,7 @@ static void evloop_pregreet(struct srv *srv, struct conn *c, const char *in, siz
 /* Message data keeps its request alive at min_data_rate (Postfix
  * smtpd_min_data_rate): each read buys n/rate seconds, never more than
  * idle_timeout from now. */
-static void evloop_data_rate(struct srv *srv, struct conn *c, size_t n, int64_t now)
+static void evloop_data_rate(struct srv *srv, struct evconn *c, size_t n, int64_t now)
 {
 	unsigned rate = srv->conf->defence.min_data_rate;
 	int64_t cap = now + evloop_timeout_ms(srv, c, srv->conf->idle_timeout), t;
@@ -414,9 +414,9 @@ static void evloop_data_rate(struct srv *srv, struct conn *c, size_t n, int64_t 
 
 /* After each step: a request under way (a line begun, message data, a
  * handshake, a reply not yet taken) must finish by request_timeout. */
-static void evloop_track(struct srv *srv, struct conn *c, int64_t now)
+static void evloop_track(struct srv *srv, struct evconn *c, int64_t now)
 {
-	struct smtp_server *sm = session_smtp(c->sess);
+	struct smtp_server *sm = peer_smtp(c->sess);
 	int pending = c->phase == CONN_HANDSHAKE || c->want_write ||
 	              smtp_server_output(sm)->len > 0 || smtp_server_input_pending(sm);
 
@@ -431,7 +431,7 @@ static void evloop_track(struct srv *srv, struct conn *c, int64_t now)
 }
 
 /* The first moment something is due for c. */
-static int64_t evloop_due(const struct srv *srv, struct conn *c)
+static int64_t evloop_due(const struct srv *srv, struct evconn *c)
 {
 	int64_t t = c->session_deadline;
 
@@ -470,14 +470,14 @@ static void evloop_refuse_fd(int fd, const struct conf_listener *l, const char *
  * with one connection, and a heavy client is refused at O(1) cost. mine:
  * the newcomer's client's connections, itself not included. 1 if a
  * session was dropped to make room. */
-static int evloop_evict(struct srv *srv, struct conn **conns, size_t *nconn, unsigned mine,
+static int evloop_evict(struct srv *srv, struct evconn **conns, size_t *nconn, unsigned mine,
                         int64_t now)
 {
 	struct defence *d = defence_srv();
 	size_t i, best = (size_t)-1;
 	unsigned best_n = 0, active = d != NULL ? defence_active_clients(d) : 1;
 	int64_t best_t = 0;
-	struct conn *c;
+	struct evconn *c;
 
 	if (active == 0)
 		active = 1;
@@ -491,7 +491,7 @@ static int evloop_evict(struct srv *srv, struct conn **conns, size_t *nconn, uns
 		c = conns[i];
 		if (c->exempt || c->closing)
 			continue;
-		sm = session_smtp(c->sess);
+		sm = peer_smtp(c->sess);
 		st = smtp_server_state(sm);
 		if (smtp_server_authenticated(sm) || st == SMTP_SRV_DATA || st == SMTP_SRV_BDAT)
 			continue;
@@ -510,12 +510,12 @@ static int evloop_evict(struct srv *srv, struct conn **conns, size_t *nconn, uns
 	c = conns[best];
 	log_msg(LOG_NOTICE,
 	        "defence: action=evict client=%s reason=server-full conns=%u idle_ms=%lld",
-	        session_peer(c->sess), best_n, (long long)(now - best_t));
+	        peer_addr(c->sess), best_n, (long long)(now - best_t));
 	if (d != NULL)
 		defence_stats(d)->evicted++;
-	buf_reset(smtp_server_output(session_smtp(c->sess)));
+	buf_reset(smtp_server_output(peer_smtp(c->sess)));
 	if (c->phase == CONN_OPEN && !c->starttls) {
-		smtp_server_refuse(session_smtp(c->sess),
+		smtp_server_refuse(peer_smtp(c->sess),
 		                   "421 4.7.0 Server busy, closing idle session");
 		evloop_flush(c);
 	}
@@ -545,14 +545,14 @@ static int evloop_greet_delay(struct srv *srv, const struct conf_listener *l,
 }
 
 static void evloop_admit(struct srv *srv, struct lsock *ls, int fd,
-                         const struct sockaddr_storage *ss, struct conn ***conns, size_t *nconn,
+                         const struct sockaddr_storage *ss, struct evconn ***conns, size_t *nconn,
                          int64_t now)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)ss;
 	struct defence *d = defence_srv();
 	struct defence_net host;
 	int one = 1, counted = 0, exempt = defence_srv_exempt(sa), delay;
-	struct conn *c;
+	struct evconn *c;
 	void *p;
 
 	if (defence_net_from_sa(sa, &host) < 0)
@@ -611,7 +611,7 @@ static void evloop_admit(struct srv *srv, struct lsock *ls, int fd,
 	c->host = host;
 	c->implicit = ls->l->mode == CONF_TLS;
 	c->phase = c->implicit ? CONN_HANDSHAKE : CONN_OPEN;
-	c->sess = session_new(srv, ls->l, sa, 0);
+	c->sess = peer_new(srv, ls->l, sa, 0);
 	if (c->sess == NULL) {
 		close(fd);
 		free(c);
@@ -623,24 +623,24 @@ static void evloop_admit(struct srv *srv, struct lsock *ls, int fd,
 	defence_srv_note_sessions(srv->nsessions);
 	c->born = c->last_read = now;
 	c->session_deadline = now + (int64_t)srv->conf->session_timeout * 1000;
-	log_msg(LOG_INFO, "connect from [%s] on %s:%s", session_peer(c->sess), ls->l->host,
+	log_msg(LOG_INFO, "connect from [%s] on %s:%s", peer_addr(c->sess), ls->l->host,
 	        ls->l->port);
 	delay = c->implicit ? 0 : evloop_greet_delay(srv, ls->l, sa, &host, now);
 	if (delay > 0)
 		c->greet_at = now + (int64_t)delay * 1000;
 	else if (!c->implicit)
-		evloop_act(c, smtp_server_greet(session_smtp(c->sess)));
+		evloop_act(c, smtp_server_greet(peer_smtp(c->sess)));
 	(*conns)[(*nconn)++] = c;
 	if (evloop_step(srv, c, now) < 0) {
 		(*nconn)--;
-		log_msg(LOG_INFO, "disconnect from [%s]", session_peer(c->sess));
+		log_msg(LOG_INFO, "disconnect from [%s]", peer_addr(c->sess));
 		evloop_conn_free(srv, c);
 		return;
 	}
 	evloop_track(srv, c, now);
 }
 
-static void evloop_accept(struct srv *srv, struct lsock *ls, struct conn ***conns, size_t *nconn,
+static void evloop_accept(struct srv *srv, struct lsock *ls, struct evconn ***conns, size_t *nconn,
                           int64_t now)
 {
 	int k;
@@ -657,9 +657,9 @@ static void evloop_accept(struct srv *srv, struct lsock *ls, struct conn ***conn
 
 /* Timers of one connection: greeting, timeouts, the request deadline,
  * the lingering close. Returns 1 to drop it. */
-static int evloop_timers(struct srv *srv, struct conn *c, int64_t now)
+static int evloop_timers(struct srv *srv, struct evconn *c, int64_t now)
 {
-	struct smtp_server *sm = session_smtp(c->sess);
+	struct smtp_server *sm = peer_smtp(c->sess);
 	struct defence *d = defence_srv();
 
 	if (c->greet_at && now >= c->greet_at) {
@@ -674,7 +674,7 @@ static int evloop_timers(struct srv *srv, struct conn *c, int64_t now)
 		return 0; /* our turn, not the client's */
 	if (!c->closing && c->req_deadline != 0 && now >= c->req_deadline) {
 		log_msg(LOG_NOTICE, "defence: action=drop client=%s reason=slow-request state=%s",
-		        session_peer(c->sess), smtp_server_state_name(smtp_server_state(sm)));
+		        peer_addr(c->sess), smtp_server_state_name(smtp_server_state(sm)));
 		if (d != NULL)
 			defence_stats(d)->slow++;
 		c->req_deadline = 0;
@@ -687,7 +687,7 @@ static int evloop_timers(struct srv *srv, struct conn *c, int64_t now)
 	    (now >= c->last_read + evloop_timeout_ms(srv, c, srv->conf->idle_timeout) ||
 	     now >= c->session_deadline)) {
 		log_msg(LOG_NOTICE, "timeout after %s from [%s]",
-		        smtp_server_state_name(smtp_server_state(sm)), session_peer(c->sess));
+		        smtp_server_state_name(smtp_server_state(sm)), peer_addr(c->sess));
 		if (d != NULL)
 			defence_stats(d)->timeouts++;
 		evloop_act(c, smtp_server_timeout(sm));
@@ -705,7 +705,7 @@ static int evloop_timers(struct srv *srv, struct conn *c, int64_t now)
 
 int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(struct srv *))
 {
-	struct conn **conns = NULL;
+	struct evconn **conns = NULL;
 	size_t nconn = 0, i, k;
 	struct pollfd *pfd = NULL;
 	unsigned seen_gen = defence_srv() ? defence_generation(defence_srv()) : 0;
@@ -715,7 +715,7 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 	if (evloop_signals() < 0)
 		return -1;
 	if (srv->committer == NULL &&
-	    committer_new(&srv->committer, session_orphan_committed, srv, &cerr) < 0)
+	    committer_new(&srv->committer, peer_orphan_committed, srv, &cerr) < 0)
 		log_msg(LOG_WARNING, "%s; committing each message alone", cerr.msg);
 	while (!evloop_got_term) {
 		int64_t now = timeout_now_ms(), next = now + 60000, t;
@@ -732,9 +732,9 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 		for (i = 0; i < evloop_nls; i++)
 			pfd[np++] = (struct pollfd){evloop_ls[i].fd, POLLIN, 0};
 		for (i = 0; i < nconn; i++) {
-			struct conn *c = conns[i];
+			struct evconn *c = conns[i];
 			short ev = POLLIN;
-			if (c->want_write || smtp_server_output(session_smtp(c->sess))->len > 0)
+			if (c->want_write || smtp_server_output(peer_smtp(c->sess))->len > 0)
 				ev |= POLLOUT;
 			/* Held (tarpit): nothing in or out until the timer. */
 			if (c->hold_until > now)
@@ -785,19 +785,19 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 		}
 		/* Connections first (pfd indexes follow conns), then accepts. */
 		for (i = 0, k = 0; i < nconn; i++) {
-			struct conn *c = conns[i];
+			struct evconn *c = conns[i];
 			struct pollfd *pp = &pfd[1 + evloop_nls + i];
 			int drop = 0;
 			if (kick && !c->exempt && !c->closing &&
-			    !smtp_server_authenticated(session_smtp(c->sess)) &&
+			    !smtp_server_authenticated(peer_smtp(c->sess)) &&
 			    defence_banned(d, &c->host, now))
 				drop = evloop_kick(c);
 			if (drop) {
 				/* closed below */
-			} else if (session_commit_ready(c->sess)) {
+			} else if (peer_commit_ready(c->sess)) {
 				/* Its batch is durable: the 250, then what was
 				 * pipelined behind the data. */
-				evloop_act(c, session_commit_finish(c->sess));
+				evloop_act(c, peer_commit_finish(c->sess));
 				c->last_reply = c->last_read = now;
 				drop = evloop_step(srv, c, now) < 0;
 			} else if (c->hold_until > now) {
@@ -807,7 +807,7 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			           (c->tls && tls_server_pending(c->tls) > 0)) {
 				drop = evloop_step(srv, c, now) < 0;
 			} else if (c->closing &&
-			           smtp_server_output(session_smtp(c->sess))->len > 0) {
+			           smtp_server_output(peer_smtp(c->sess))->len > 0) {
 				drop = evloop_step(srv, c, now) < 0;
 			}
 			if (!drop)
@@ -815,7 +815,7 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 			if (!drop)
 				evloop_track(srv, c, now);
 			if (drop) {
-				log_msg(LOG_INFO, "disconnect from [%s]", session_peer(c->sess));
+				log_msg(LOG_INFO, "disconnect from [%s]", peer_addr(c->sess));
 				evloop_conn_free(srv, c);
 			} else {
 				conns[k++] = c;
@@ -836,7 +836,7 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 		}
 	}
 	for (i = 0; i < nconn; i++) {
-		smtp_server_refuse(session_smtp(conns[i]->sess),
+		smtp_server_refuse(peer_smtp(conns[i]->sess),
 		                   "421 4.3.2 Service shutting down, closing transmission channel");
 		evloop_flush(conns[i]);
 		evloop_conn_free(srv, conns[i]);

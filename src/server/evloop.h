@@ -2,7 +2,7 @@
  * evloop.h - clsmtpd's I/O layer: the listening sockets, one poll() loop
  * over every connection (non-blocking, TLS through tls_server.c, bounded
  * buffers, idle and session deadlines), and the signals that reach it.
- * Protocol lives in smtp_server.c and session.c, never here.
+ * Protocol lives in smtp_server.c and peer.c, never here.
  */
 #ifndef CLSMTPD_EVLOOP_H
 #define CLSMTPD_EVLOOP_H

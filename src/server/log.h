@@ -7,7 +7,7 @@
 #define CLSMTPD_LOG_H
 
 #include <syslog.h>
-#include "buf.h"
+#include "base/buf.h"
 
 #define LOG_LINE_MAX 2048
 

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "base/buf.h"
 
 #define MAILDIR_PATH_MAX 4096
 

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* A batch holds at most this many files (each an open descriptor until
  * its commit), and stops taking more once this many bytes are written:

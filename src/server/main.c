@@ -3,7 +3,7 @@
  * the listeners, drop privileges, start the local delivery agent and the
  * relay agent, and run the event loop; SIGHUP reloads the certificate and
  * the users file. Also "clsmtpd passwd ..." (or the clsmtpd-passwd link):
- * passwd.c; "clsmtpd -q" and "clsmtpd -flush": queue_cli.c.
+ * passwd.c; "clsmtpd -q" and "clsmtpd -flush": queuectl.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,12 +24,12 @@
 #include "evloop.h"
 #include "log.h"
 #include "passwd.h"
-#include "queue_cli.h"
+#include "queuectl.h"
 #include "relay.h"
 #include "server.h"
-#include "session.h"
-#include "timeout.h"
-#include "version.h"
+#include "peer.h"
+#include "base/timeout.h"
+#include "base/version.h"
 
 static pid_t main_agent_pid = -1;
 static pid_t main_relay_pid = -1;
@@ -294,8 +294,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init("clsmtpd", to_stderr || srv.conf->log_stderr);
-	/* Lookups go through the defence's per-account limit (session.c). */
-	if (sasl_server_new(&srv.sasl, srv.conf->hostname, session_sasl_lookup, &srv, &err) < 0 ||
+	/* Lookups go through the defence's per-account limit (peer.c). */
+	if (sasl_server_new(&srv.sasl, srv.conf->hostname, peer_sasl_lookup, &srv, &err) < 0 ||
 	    spool_open(&srv.spool, srv.conf->spool, &err) < 0 || evloop_listen(&srv, &err) < 0) {
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return err.cls == CL_ECONFIG ? 78 : 71;

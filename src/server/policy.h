@@ -8,9 +8,9 @@
 #ifndef CLSMTPD_POLICY_H
 #define CLSMTPD_POLICY_H
 
-#include "buf.h"
+#include "base/buf.h"
 #include "conf.h"
-#include "spool.h"
+#include "serve/spool.h"
 
 /* Aliases may point to aliases this deep (Postfix: virtual_alias_recursion_limit). */
 #define POLICY_ALIAS_DEPTH 10

@@ -23,9 +23,9 @@
 
 #include "dsn.h"
 #include "log.h"
-#include "queue_cli.h"
+#include "queuectl.h"
 #include "relay_mx.h"
-#include "smtp_client.h"
+#include "engine/smtp_client.h"
 
 /* A due time that never comes (nothing left for this agent). */
 #define RELAY_NEVER ((time_t)1 << 60)
@@ -57,7 +57,7 @@ struct relay_agent {
 	struct relay_cached *cache, *building;
 	size_t ncache, capcache, nbuilding, capbuilding;
 	/* The open session and where it goes. */
-	struct smtp_session *sess;
+	struct smtp_client *sess;
 	struct smtp_client_params p;
 	char host[256], port[16], desc[300];
 };
@@ -298,8 +298,8 @@ static void relay_close(struct relay_agent *a)
 {
 	if (a->sess == NULL)
 		return;
-	smtp_session_quit(a->sess);
-	smtp_session_free(a->sess);
+	smtp_client_quit(a->sess);
+	smtp_client_free(a->sess);
 	a->sess = NULL;
 }
 
@@ -346,8 +346,8 @@ static int relay_open(struct relay_agent *a, const char *host, const char *port,
 		                                                : SMTP_TLS_AUTO;
 		p->tls.certcheck = rc->mx_tls == RELAY_MX_TLS_VERIFY;
 	}
-	if (smtp_session_open(&a->sess, p, err) < 0) {
-		smtp_session_free(a->sess);
+	if (smtp_client_open(&a->sess, p, err) < 0) {
+		smtp_client_free(a->sess);
 		a->sess = NULL;
 		return -1;
 	}
@@ -565,8 +565,8 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	m.orcpt = orcpt;
 	/* What the server offers (after TLS, as the engine uses it): with DSN
 	 * it takes over the success notices (RFC 3461 4.1). */
-	next_dsn = (smtp_session_caps(a->sess)->flags & CAP_DSN) != 0;
-	r = smtp_session_send(a->sess, &m, last, &res, &err);
+	next_dsn = (smtp_client_caps(a->sess)->flags & CAP_DSN) != 0;
+	r = smtp_client_send(a->sess, &m, last, &res, &err);
 	/* Refused before any recipient was judged (AUTH or MAIL FROM): the
 	 * recipients' 503/530 are not about them. */
 	early =

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "conf.h"
-#include "spool.h"
+#include "serve/spool.h"
 
 /* Look at the spool at least this often even when nothing is due. */
 #define RELAY_RESCAN_S 300

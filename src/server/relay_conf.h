@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "err.h"
+#include "base/buf.h"
+#include "base/err.h"
 
 /* Postfix minimal_backoff_time is 300 s: the first retry after 5 minutes. */
 #define RELAY_DEFAULT_RETRY_MIN (5 * 60)

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "net/conn.h"
 
 /* One try of 5 s, twice: the relay agent will simply come back later. */
 #define RELAY_MX_RETRANS_S 5

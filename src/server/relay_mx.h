@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "err.h"
+#include "base/err.h"
 
 /* Postfix smtp_mx_address_limit is 5: we try at most this many hosts. */
 #define RELAY_MX_MAX 5

@@ -9,9 +9,9 @@
 
 #include "conf.h"
 #include "commit.h"
-#include "sasl_server.h"
-#include "spool.h"
-#include "tls_server.h"
+#include "sasl/sasl_server.h"
+#include "serve/spool.h"
+#include "net/tls_server.h"
 #include "users.h"
 
 struct srv {

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "b64.h"
-#include "buf.h"
+#include "base/b64.h"
+#include "base/buf.h"
 
 int users_name_ok(const char *name)
 {

@@ -8,8 +8,8 @@
 #define CLSMTPD_USERS_H
 
 #include <stddef.h>
-#include "err.h"
-#include "sasl_server.h"
+#include "base/err.h"
+#include "sasl/sasl_server.h"
 
 #define USERS_NAME_MAX 255
 

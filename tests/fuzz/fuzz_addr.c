@@ -4,10 +4,10 @@
  * or LF, and wrapped in <> it reads back from the server's parser as exactly
  * itself with no parameter (nothing breaks out of "<...>").
  */
-#include "addr.h"
-#include "addr_idn.h"
+#include "smtp/addr.h"
+#include "smtp/addr_idn.h"
 #include "fuzz.h"
-#include "smtp_server_cmd.h"
+#include "serve/smtp_server_cmd.h"
 
 static void fuzz_addr_roundtrip(const char *a)
 {

@@ -7,8 +7,8 @@
 #include <ctype.h>
 
 #include "fuzz.h"
-#include "sasl_client.h"
-#include "smtp_caps.h"
+#include "sasl/sasl_client.h"
+#include "smtp/smtp_caps.h"
 
 static void fuzz_caps_check_auth(const char *auth)
 {

@@ -4,11 +4,11 @@
  * client's DATA encoder: round trips, line lengths, CRLF only, and exactly
  * one end of data, at the end.
  */
-#include "b64.h"
+#include "base/b64.h"
 #include "fuzz.h"
-#include "qp.h"
-#include "smtp_data.h"
-#include "utf8.h"
+#include "base/qp.h"
+#include "smtp/smtp_data.h"
+#include "base/utf8.h"
 
 static void fuzz_lines_max(const struct buf *b, size_t max)
 {

@@ -7,9 +7,9 @@
 #include <ctype.h>
 #include <strings.h>
 
-#include "compose.h"
+#include "msg/compose.h"
 #include "fuzz.h"
-#include "hdr.h"
+#include "msg/hdr.h"
 
 static const char *const fuzz_fields[] = {
     "From",

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "rawmsg.h"
-#include "rawmsg_addr.h"
+#include "msg/rawmsg.h"
+#include "msg/rawmsg_addr.h"
 
 static int fuzz_rawmsg_addr(void *arg, const char *a)
 {

@@ -5,7 +5,7 @@
  * SMTP_REPLY_LINES_MAX lines; its one-line summaries hold no control byte.
  */
 #include "fuzz.h"
-#include "smtp_reply.h"
+#include "smtp/smtp_reply.h"
 
 static void fuzz_reply_check(const struct smtp_reply *r)
 {

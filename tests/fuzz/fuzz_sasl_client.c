@@ -4,9 +4,9 @@
  * base64, a failed exchange stays failed, SCRAM/DIGEST-MD5 never complete
  * without the server's proof, the password never leaves in clear.
  */
-#include "b64.h"
+#include "base/b64.h"
 #include "fuzz_sasl.h"
-#include "sasl_client.h"
+#include "sasl/sasl_client.h"
 
 #define FUZZ_PASSWORD "Fuzz-Pw-9q"
 

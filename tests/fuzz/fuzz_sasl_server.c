@@ -4,9 +4,9 @@
  * account (SCRAM keys and a plaintext): challenges are base64, only that
  * account ever logs in, and a failed exchange is freed.
  */
-#include "b64.h"
+#include "base/b64.h"
 #include "fuzz_sasl.h"
-#include "sasl_server.h"
+#include "sasl/sasl_server.h"
 
 #define FUZZ_USER     "fuzzuser"
 #define FUZZ_PASSWORD "Fuzz-Pw-9q"

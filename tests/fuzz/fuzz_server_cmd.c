@@ -5,7 +5,7 @@
  * byte, unquoted space or bracket; a refusal is one "NNN text" line.
  */
 #include "fuzz.h"
-#include "smtp_server_cmd.h"
+#include "serve/smtp_server_cmd.h"
 
 static void fuzz_cmd_reply_ok(const struct buf *reply)
 {

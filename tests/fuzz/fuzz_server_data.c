@@ -5,7 +5,7 @@
  * unstuffing is exact, and the cut into reads never matters. See security.md.
  */
 #include "fuzz.h"
-#include "smtp_server_data.h"
+#include "serve/smtp_server_data.h"
 
 struct fuzz_run {
 	struct smtp_dreader r;

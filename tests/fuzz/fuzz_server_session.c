@@ -5,8 +5,8 @@
  * NUL, and relayed with DATA ends only at its own end. See docs/security.md.
  */
 #include "fuzz.h"
-#include "smtp_data.h"
-#include "smtp_server.h"
+#include "smtp/smtp_data.h"
+#include "serve/smtp_server.h"
 
 struct fuzz_srv {
 	struct buf msg;

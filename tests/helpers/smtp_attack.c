@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "b64.h"
-#include "buf.h"
+#include "base/b64.h"
+#include "base/buf.h"
 
 #define ATK_SOURCES_MAX 256
 #define ATK_THREADS_MAX 4096

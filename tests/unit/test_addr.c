@@ -4,7 +4,7 @@
  * "<...>"), the -N display argument, address lists, and fixed-seed random
  * property tests.
  */
-#include "addr.h"
+#include "smtp/addr.h"
 #include "check.h"
 
 #include <stdint.h>

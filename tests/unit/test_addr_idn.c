@@ -2,7 +2,8 @@
  * A-labels for a server without SMTPUTF8, left as they are (with SMTPUTF8
  * asked for) when it has it, and a non-ASCII local part refused without
  * it, before anything is sent. */
-#include "addr_idn.h"
+#include "smtp/addr_idn.h"
+#include "engine/smtp_envelope.h"
 #include "check.h"
 
 TEST(test_addr_idn_domain_becomes_a_labels)

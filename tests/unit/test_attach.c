@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "attach.h"
+#include "msg/attach.h"
 #include "check.h"
-#include "mimetype.h"
+#include "msg/mimetype.h"
 
 static char dir[] = "/tmp/test_attach.XXXXXX";
 

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "b64.h"
+#include "base/b64.h"
 #include "check.h"
 
 static uint32_t rnd_state = 4648;

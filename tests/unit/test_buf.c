@@ -1,5 +1,5 @@
 /* test_buf.c - the bounded buffer: growth, the hard maximum, NUL termination. */
-#include "buf.h"
+#include "base/buf.h"
 #include "check.h"
 
 TEST(test_buf_appends_and_terminates)

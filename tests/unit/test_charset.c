@@ -5,7 +5,7 @@
 #include <iconv.h>
 #include <stdlib.h>
 
-#include "charset.h"
+#include "msg/charset.h"
 #include "check.h"
 
 TEST(test_charset_utf8_is_the_default_and_text_passes_through)

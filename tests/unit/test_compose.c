@@ -4,10 +4,10 @@
  * has every kind of message read back by an independent parser.) */
 #include <stdlib.h>
 
-#include "b64.h"
+#include "base/b64.h"
 #include "check.h"
-#include "compose.h"
-#include "qp.h"
+#include "msg/compose.h"
+#include "base/qp.h"
 
 #define SEED_TIME ((time_t)1536577154) /* Mon, 10 Sep 2018 19:59:14 +0900 */
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "compose.h"
+#include "msg/compose.h"
 
 static const char *const seed_to[] = {"nobody@example.com"};
 

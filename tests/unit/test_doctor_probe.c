@@ -15,9 +15,9 @@
 #include <arpa/inet.h>
 
 #include "check.h"
-#include "smtp_probe.h"
-#include "tcp_probe.h"
-#include "timeout.h"
+#include "engine/smtp_probe.h"
+#include "net/tcp_probe.h"
+#include "base/timeout.h"
 
 TEST(test_tcp_probe_classifies_errno)
 {

@@ -4,11 +4,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "b64.h"
-#include "charset.h"
+#include "base/b64.h"
+#include "msg/charset.h"
 #include "check.h"
-#include "hdr.h"
-#include "utf8.h"
+#include "msg/hdr.h"
+#include "base/utf8.h"
 
 static uint32_t rnd_state = 2047;
 static uint32_t rnd(void)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "mime.h"
-#include "utf8.h"
+#include "msg/mime.h"
+#include "base/utf8.h"
 
 /* Lines of a field: each at most 78 columns, CRLF, continuation lines
  * starting with a space. */

@@ -9,9 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "charset.h"
+#include "msg/charset.h"
 #include "check.h"
-#include "compose.h"
+#include "msg/compose.h"
 
 #define CHECKER "tests/integration/mime_check.py"
 #define NFIXED  8

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "b64.h"
+#include "base/b64.h"
 #include "check.h"
-#include "msgstream.h"
+#include "msg/msgstream.h"
 
 static uint32_t rnd_state = 3030;
 static uint32_t rnd(void)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "qp.h"
+#include "base/qp.h"
 
 static uint32_t rnd_state = 2045;
 static uint32_t rnd(void)

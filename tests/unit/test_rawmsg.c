@@ -6,9 +6,9 @@
  * rule, and the body kept on disk, not in memory.
  */
 #include "check.h"
-#include "rawmsg.h"
-#include "rawmsg_addr.h"
-#include "smtp_data.h"
+#include "msg/rawmsg.h"
+#include "msg/rawmsg_addr.h"
+#include "smtp/smtp_data.h"
 
 #include <stdlib.h>
 #include <string.h>

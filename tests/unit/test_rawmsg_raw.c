@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "rawmsg.h"
+#include "msg/rawmsg.h"
 
 /* Spool text through a pipe, add Date and Message-ID when missing, and
  * stream the message into out; the size announced must be the size sent. */

@@ -8,9 +8,9 @@
 #include <gsasl.h>
 #include <stdlib.h>
 
-#include "b64.h"
+#include "base/b64.h"
 #include "check.h"
-#include "sasl_client.h"
+#include "sasl/sasl_client.h"
 
 #define USER     "user@example.com"
 #define PASSWORD "pencil"

@@ -5,7 +5,7 @@
  * random property test.
  */
 #include "check.h"
-#include "smtp_caps.h"
+#include "smtp/smtp_caps.h"
 
 #include <stdint.h>
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "smtp_data.h"
+#include "smtp/smtp_data.h"
 
 /* A string literal and its length, NULs inside included. */
 #define LIT(s) s, sizeof(s) - 1

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "smtp_client.h"
+#include "engine/smtp_client.h"
 
 /* A listening loopback socket; its port in *port. */
 static int listener(int *port)
@@ -155,7 +155,7 @@ struct run {
 	int rec;
 	struct smtp_client_params p;
 	char port[16];
-	struct smtp_session *s;
+	struct smtp_client *s;
 	struct buf notes; /* the engine's '-' transcript lines */
 };
 
@@ -201,7 +201,7 @@ static int run_open(struct run *r, const char *caps)
 	/* Only a bound on a broken test: nothing waits for it to pass. */
 	smtp_timeouts_all(&r->p.timeouts, 5000);
 	err_clear(&err);
-	if (smtp_session_open(&r->s, &r->p, &err) < 0) {
+	if (smtp_client_open(&r->s, &r->p, &err) < 0) {
 		printf("# open: %s\n", err.msg);
 		return -1;
 	}
@@ -216,8 +216,8 @@ static void run_close(struct run *r, struct buf *got)
 	int st;
 
 	if (r->s != NULL) {
-		smtp_session_quit(r->s);
-		smtp_session_free(r->s);
+		smtp_client_quit(r->s);
+		smtp_client_free(r->s);
 	}
 	while ((n = read(r->rec, tmp, sizeof(tmp))) > 0)
 		buf_add(got, tmp, (size_t)n);
@@ -229,7 +229,7 @@ static void run_close(struct run *r, struct buf *got)
 
 static const char body[] = "Subject: dsn\r\n\r\nhello\r\n";
 
-/* Send m (its body set here); returns what smtp_session_send returned. */
+/* Send m (its body set here); returns what smtp_client_send returned. */
 static int run_send(struct run *r, struct smtp_message *m, struct cl_err *err)
 {
 	struct smtp_mem_source mem;
@@ -239,7 +239,7 @@ static int run_send(struct run *r, struct smtp_message *m, struct cl_err *err)
 	smtp_body_from_memory(&m->body, &mem, body, sizeof(body) - 1);
 	smtp_result_init(&res);
 	err_clear(err);
-	rc = smtp_session_send(r->s, m, 0, &res, err);
+	rc = smtp_client_send(r->s, m, 0, &res, err);
 	if (rc < 0 && err->cls != CL_EDATA)
 		printf("# send: %s\n", err->msg);
 	smtp_result_free(&res);

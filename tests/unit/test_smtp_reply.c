@@ -4,7 +4,7 @@
  * limits exist for, and a fixed-seed random property test of the invariants.
  */
 #include "check.h"
-#include "smtp_reply.h"
+#include "smtp/smtp_reply.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "smtp_server.h"
+#include "serve/smtp_server.h"
 
 struct stub {
 	struct buf msg; /* message bytes received */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "smtp_server_data.h"
+#include "serve/smtp_server_data.h"
 
 #define LIT(s) s, sizeof(s) - 1
 

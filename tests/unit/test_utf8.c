@@ -1,7 +1,7 @@
 /* test_utf8.c - UTF-8 well-formedness: RFC 3629's edge cases, and every
  * sequence of up to three bytes checked against a plain decoder. */
 #include "check.h"
-#include "utf8.h"
+#include "base/utf8.h"
 
 /* A plain decoder: the code point's value decides validity. */
 static size_t ref_seq_len(const unsigned char *s, size_t n)

@@ -10,7 +10,7 @@
 #include "check.h"
 #include "defence.h"
 #include "server.h"
-#include "smtp_server.h"
+#include "serve/smtp_server.h"
 
 #define T0 1000000 /* a monotonic "now" in ms, far from 0 */
 

@@ -19,7 +19,7 @@
 #include "maildir.h"
 #include "server.h"
 
-/* main.c (not linked into server unit tests) defines it for session.c. */
+/* main.c (not linked into server unit tests) defines it for peer.c. */
 __attribute__((weak)) void srv_wake_agent(struct srv *s);
 __attribute__((weak)) void srv_wake_agent(struct srv *s)
 {

@@ -8,7 +8,7 @@
 #include "check.h"
 #include "dsn.h"
 #include "server.h"
-#include "xtext.h"
+#include "base/xtext.h"
 
 static const char orig[] = "Received: from x ([127.0.0.2])\r\n\tby mx (clsmtpd) id A\r\n"
                            "From: <alice@example.org>\r\nSubject: the subject\r\n\r\n"

@@ -22,7 +22,7 @@
 #include "relay_mx.h"
 #include "server.h"
 
-/* main.c (not linked into server unit tests) defines it for session.c;
+/* main.c (not linked into server unit tests) defines it for peer.c;
  * weak, so that a real one linked in later wins. */
 static const char *directive(struct relay_conf *rc, const char *line, int *known)
 {

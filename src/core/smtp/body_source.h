@@ -1,0 +1,31 @@
+/*
+ * body_source.h - how a message's bytes reach the SMTP engines: a read
+ * callback over canonical CRLF text (not dot-stuffed), and one over bytes
+ * in memory (body_source.c). Its own header so that the message layer
+ * can produce a body without including the client engine.
+ */
+#ifndef CLSMTP_BODY_SOURCE_H
+#define CLSMTP_BODY_SOURCE_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+/* The message bytes, canonical CRLF form, not dot-stuffed. */
+struct smtp_body_source {
+	/* Append up to max bytes to out: 1 more to come, 0 end, -1 error. */
+	int (*read)(void *arg, struct buf *out, size_t max, struct cl_err *err);
+	void *arg;
+	long long size; /* total size if known (for SIZE=), else -1 */
+};
+
+/* A body source over bytes in memory. */
+struct smtp_mem_source {
+	const char *data;
+	size_t len, off;
+};
+void smtp_body_from_memory(struct smtp_body_source *src, struct smtp_mem_source *mem,
+			   const char *data, size_t len);
+
+#endif
