@@ -2,6 +2,7 @@
 #   make            build build/clsmtpc (and the core library, unit tests)
 #   make check      build, then run every unit and integration test; the last
 #                   line is "N passed, N failed"
+#   make unit       only the unit tests (no root, no fixtures), in seconds
 #   make asan       the same tests on an ASan+UBSan build in build/asan
 #   make demo       install dependencies, build, send a mail through a
 #                   throwaway submission server on loopback and show it
@@ -27,15 +28,18 @@ endif
 CORE_SRC   := $(sort $(wildcard src/core/*/*.c))
 CLIENT_SRC := $(sort $(wildcard src/client/*.c))
 SERVER_SRC := $(sort $(wildcard src/server/*.c))
-UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+CUNIT_SRC  := $(sort $(wildcard tests/unit/core/test_*.c))
+LUNIT_SRC  := $(sort $(wildcard tests/unit/client/test_*.c))
 SUNIT_SRC  := $(sort $(wildcard tests/unit/server/test_*.c))
 HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
-UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+CUNIT_BIN  := $(CUNIT_SRC:tests/unit/core/%.c=$(BUILD)/tests/%)
+LUNIT_BIN  := $(LUNIT_SRC:tests/unit/client/%.c=$(BUILD)/tests/%)
 SUNIT_BIN  := $(SUNIT_SRC:tests/unit/server/%.c=$(BUILD)/tests/%)
+UNIT_BIN   := $(CUNIT_BIN) $(LUNIT_BIN) $(SUNIT_BIN)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 LIBCORE    := $(BUILD)/libclsmtp-core.a
 
@@ -45,7 +49,7 @@ PROGRAMS += $(BUILD)/clsmtpd $(BUILD)/clsmtpd-passwd
 endif
 
 .PHONY: all check unit asan demo deps bench clean format lint install fuzz
-all: $(PROGRAMS) $(UNIT_BIN) $(SUNIT_BIN) $(HELPER_BIN)
+all: $(PROGRAMS) $(UNIT_BIN) $(HELPER_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,14 +69,18 @@ $(BUILD)/clsmtpd: $(SERVER_OBJ) $(LIBCORE)
 $(BUILD)/clsmtpd-passwd: $(BUILD)/clsmtpd
 	ln -sf clsmtpd $@
 
-# A unit test may use client modules (option parsing, password file): it is
-# linked with every client object except the one holding main().
+# tests/unit mirrors src: a core unit test is linked with the core library
+# only; a client one with every client object but main.o; a server one with
+# every server object but main.o.
+$(BUILD)/tests/%: tests/unit/core/%.c tests/unit/check.h $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIBCORE) $(LDLIBS)
+
 CLIENT_LIB_OBJ := $(filter-out $(BUILD)/obj/src/client/main.o,$(CLIENT_OBJ))
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(CLIENT_LIB_OBJ) $(LIBCORE)
+$(BUILD)/tests/%: tests/unit/client/%.c tests/unit/check.h $(CLIENT_LIB_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -Isrc/client $(LDFLAGS) -o $@ $< $(CLIENT_LIB_OBJ) $(LIBCORE) $(LDLIBS)
 
-# Server unit tests (tests/unit/server/) link every server object but main.o.
 SERVER_LIB_OBJ := $(filter-out $(BUILD)/obj/src/server/main.o,$(SERVER_OBJ))
 $(BUILD)/tests/%: tests/unit/server/%.c tests/unit/check.h $(SERVER_LIB_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
@@ -88,6 +96,11 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/run-tests.sh
+
+# Only the unit tests: no root, no fixture, no network; seconds.
+unit:
+	@$(MAKE) --no-print-directory $(UNIT_BIN)
+	@BUILD=$(BUILD) UNIT_ONLY=1 tests/run-tests.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 OPTFLAGS="-O1 -g" check
@@ -127,7 +140,7 @@ install: all
 		install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/; fi
 
 format:
-	clang-format -i $(CORE_SRC) $(CLIENT_SRC) $(SERVER_SRC) src/*/*.h src/core/*/*.h $(UNIT_SRC) tests/unit/*.h
+	clang-format -i $(CORE_SRC) $(CLIENT_SRC) $(SERVER_SRC) src/*/*.h src/core/*/*.h $(CUNIT_SRC) $(LUNIT_SRC) $(SUNIT_SRC) tests/unit/*.h
 
 clean:
 	rm -rf build
