@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """mime_check.py - the independent reader of clsmtpc's messages: Python's
 email package with the strict default policy. Used by the unit tests
-(tests/unit/test_mime_reader.c) and the integration tests (test_mime*.sh).
+(tests/unit/core/test_mime_reader.c) and the integration tests (test_mime*.sh).
 
 Usage: mime_check.py CASEDIR...
 
