@@ -331,6 +331,14 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 			c->lim.bare_lf_normalize = 1;
 		else
 			return "must be reject or normalize";
+	} else if (strcmp(w[0], "auth_before_tls") == 0) {
+		ONE_ARG();
+		if (strcmp(w[1], "yes") == 0)
+			c->auth_before_tls = 1;
+		else if (strcmp(w[1], "no") == 0)
+			c->auth_before_tls = 0;
+		else
+			return "must be yes or no";
 	} else if (strcmp(w[0], "log") == 0) {
 		ONE_ARG();
 		if (strcmp(w[1], "stderr") == 0)

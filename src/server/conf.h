@@ -53,6 +53,7 @@ struct conf {
 	char *file;
 	char *hostname, *user, *spool, *users, *cert, *key, *auth_mechs;
 	int log_stderr;
+	int auth_before_tls; /* offer AUTH in clear too (RFC 8314 says no: default 0) */
 	struct conf_listener *listen;
 	size_t nlisten;
 	char **domain;

@@ -525,9 +525,9 @@ static int evloop_evict(struct srv *srv, struct evconn **conns, size_t *nconn, u
 }
 
 /* The greeting delay of the pregreet test: greeting_delay if set, else 1 s
- * on plain listeners (port 25: where bots talk first) and none on the
- * submission ones (their clients wait and authenticate, and every second
- * would cost each submission). Trusted networks and clients that passed
+ * on listeners without AUTH (port 25, plain or STARTTLS: where bots talk
+ * first) and none on the submission ones (their clients wait and
+ * authenticate, and every second would cost each submission). Trusted networks and clients that passed
  * within a day are greeted at once. */
 static int evloop_greet_delay(struct srv *srv, const struct conf_listener *l,
                               const struct sockaddr *sa, const struct defence_net *host,
@@ -536,7 +536,7 @@ static int evloop_greet_delay(struct srv *srv, const struct conf_listener *l,
 	int delay = srv->conf->greeting_delay;
 
 	if (delay < 0)
-		delay = l->mode == CONF_PLAIN ? DEFENCE_DEFAULT_GREET_PLAIN : 0;
+		delay = !l->auth ? DEFENCE_DEFAULT_GREET_PLAIN : 0;
 	if (delay == 0 || conf_trusted(srv->conf, sa))
 		return 0;
 	if (defence_srv() != NULL && !defence_greet_wanted(defence_srv(), host, now))

@@ -65,6 +65,11 @@ static void peer_mechs(struct peer *s)
 	buf_reset(&s->mechs);
 	if (!s->l->auth || srv->users.n == 0)
 		return;
+	/* No AUTH before TLS (RFC 8314 3, Postfix's smtpd_tls_auth_only): even
+	 * CRAM-MD5 and SCRAM in clear show the user name and give an
+	 * eavesdropper what an offline dictionary attack needs. */
+	if (!s->tls && !srv->conf->auth_before_tls)
+		return;
 	sasl_server_mechs(srv->sasl, s->tls, s->cb.len > 0, srv->conf->auth_mechs, &s->mechs);
 }
 
@@ -460,7 +465,10 @@ struct peer *peer_new(struct srv *srv, const struct conf_listener *l,
 	memset(&h, 0, sizeof(h));
 	cfg.hostname = srv->conf->hostname;
 	cfg.lim = srv->conf->lim;
-	cfg.starttls = l->mode == CONF_STARTTLS && srv->tls != NULL;
+	/* A plain listener (port 25) offers STARTTLS too when a certificate
+	 * is configured: opportunistic TLS for the mail of the internet
+	 * (Postfix's smtpd_tls_security_level = may). */
+	cfg.starttls = l->mode != CONF_TLS && srv->tls != NULL;
 	cfg.tls_active = tls_now;
 	/* Implicit TLS: mechanisms are set again once the handshake is done. */
 	peer_mechs(s);

@@ -77,12 +77,12 @@ srv_dialog "$P" >"$T_DIR/plainport.out" <<'SCRIPT'
 b'EHLO c\r\nAUTH PLAIN AGJvYgBib2ItUHctMg==\r\nQUIT\r\n'
 SCRIPT
 check_no_grep "no AUTH on the plain port" '^250.AUTH' "$T_DIR/plainport.out"
-check_grep "AUTH on the plain port is refused" '^503 5.5.1' "$T_DIR/plainport.out"
+check_grep "AUTH on the plain port is refused (STARTTLS first)" '^530 5.7.0' "$T_DIR/plainport.out"
 srv_dialog "$SRV_PORT_SUB" >"$T_DIR/sub.out" <<'SCRIPT'
 b'EHLO c\r\nAUTH PLAIN AGJvYgBib2ItUHctMg==\r\nQUIT\r\n'
 SCRIPT
 check_no_grep "PLAIN and LOGIN are not offered before TLS" '^250.AUTH.*(PLAIN|LOGIN)' "$T_DIR/sub.out"
-check_grep "AUTH PLAIN before TLS is refused" '^504 5.5.4' "$T_DIR/sub.out"
+check_grep "AUTH PLAIN before TLS is refused (STARTTLS first)" '^530 5.7.0' "$T_DIR/sub.out"
 
 # ---- STARTTLS command injection (CVE-2011-0411) --------------------------
 "$PYTHON" - "$SRV_PORT_SUB" >"$T_DIR/inject.out" 2>&1 <<'PY'

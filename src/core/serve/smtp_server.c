@@ -23,6 +23,7 @@ struct smtp_server {
 	char helo[256];
 	int esmtp, authed, tls, pregreet;
 	int line_long;  /* discarding the rest of an overlong line */
+	int more_input; /* bytes followed the command line being processed */
 	int in_tx_data; /* data_begin accepted for this transaction */
 	int bdat_used, bdat_failed, bdat_last, werr;
 	enum smtp_srv_state bdat_prev;
@@ -443,6 +444,16 @@ static void smtp_server_data(struct smtp_server *s, const char *args)
 	}
 	if (s->state != SMTP_SRV_RCPT) {
 		smtp_server_reply(s, "503 5.5.1 Error: need RCPT command");
+		return;
+	}
+	if (s->more_input) {
+		/* Bytes behind DATA were sent before our 354 could be seen:
+		 * RFC 2920 3.1 forbids it, only spamware does it, and taking
+		 * them as the message would deliver whatever a desynchronised
+		 * client meant as commands (Postfix: smtpd_forbid_unauth_pipelining). */
+		smtp_server_reset_tx(s);
+		smtp_server_close(s, "503 5.5.0 Error: improper use of SMTP command pipelining "
+		                     "(message text sent before the 354 reply)");
 		return;
 	}
 	if (smtp_server_begin_data(s, 1) < 0) {
@@ -911,6 +922,7 @@ unsigned smtp_server_feed(struct smtp_server *s, const char *p, size_t n)
 				buf_truncate(&s->line, s->line.len - 1);
 			if (s->line_long)
 				bare = 0;
+			s->more_input = i < n;
 			smtp_server_line(s, bare);
 		}
 	}

@@ -372,15 +372,18 @@ TEST(test_server_refuses_address_tricks_in_syntax)
 
 TEST(test_server_feeding_byte_by_byte_gives_the_same_replies)
 {
+	/* The client waits for the 354 (RFC 2920 3.1): two writes. */
 	static const char in[] = "EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<b@example.test>\r\n"
 	                         "DATA\r\nhello\r\n..\r\n.\r\nQUIT\r\n";
+	size_t first = (size_t)(strstr(in, "hello") - in);
 	struct stub st1, st2;
 	struct smtp_server *a = mk(&st1, 0, ""), *b = mk(&st2, 0, "");
 	size_t i;
 
 	greet(a);
 	greet(b);
-	smtp_server_feed(a, in, sizeof(in) - 1);
+	smtp_server_feed(a, in, first);
+	smtp_server_feed(a, in + first, sizeof(in) - 1 - first);
 	for (i = 0; i + 1 < sizeof(in); i++)
 		smtp_server_feed(b, in + i, 1);
 	CHECK_STR(buf_cstr(smtp_server_output(b)), buf_cstr(smtp_server_output(a)));
@@ -449,12 +452,42 @@ TEST(test_server_commit_later_failure_and_bdat)
 	/* A verdict nobody waits for changes nothing. */
 	CHECK_INT(smtp_server_commit_done(s, 0, NULL), 0);
 	CHECK_INT(smtp_server_output(s)->len, 0);
-	feed(s, "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nx\r\n.\r\n", got,
+	feed(s, "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n", got,
 	     sizeof(got));
+	feed(s, "x\r\n.\r\n", got, sizeof(got));
 	CHECK_INT(smtp_server_state(s), SMTP_SRV_COMMIT);
 	smtp_server_free(s);
 	CHECK_INT(st.aborted, 0);
 	CHECK_INT(st.committed, 2);
+	buf_free(&st.msg);
+}
+
+/* Message text sent behind DATA before the 354 could be seen (RFC 2920
+ * 3.1 forbids it): the transaction is dropped, nothing reaches the hooks,
+ * the reply is a 503 (a protocol error for the defence) and the session
+ * closes. BDAT chunks may be pipelined: they are not affected. */
+TEST(test_server_refuses_text_pipelined_behind_data)
+{
+	struct stub st;
+	struct smtp_server *s = mk(&st, 0, "");
+	unsigned act;
+	const char *out;
+
+	greet(s);
+	buf_consume(smtp_server_output(s), smtp_server_output(s)->len);
+	act = smtp_server_feed(s,
+	                       "EHLO c\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n"
+	                       "DATA\r\nSubject: spam\r\n\r\nbuy\r\n.\r\n",
+	                       strlen("EHLO c\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>"
+	                              "\r\nDATA\r\nSubject: spam\r\n\r\nbuy\r\n.\r\n"));
+	out = buf_cstr(smtp_server_output(s));
+	CHECK(act & SMTP_SRV_ACT_CLOSE);
+	CHECK(strstr(out, "\r\n503 5.5.0 Error: improper use of SMTP command pipelining") != NULL);
+	CHECK(strstr(out, "\r\n354 ") == NULL);
+	CHECK_INT(smtp_server_state(s), SMTP_SRV_CLOSING);
+	CHECK_INT(st.committed, 0);
+	CHECK_INT(st.msg.len, 0);
+	smtp_server_free(s);
 	buf_free(&st.msg);
 }
 
@@ -475,5 +508,6 @@ int main(void)
 	RUN(test_server_feeding_byte_by_byte_gives_the_same_replies);
 	RUN(test_server_commit_later_holds_pipelined_commands_until_the_verdict);
 	RUN(test_server_commit_later_failure_and_bdat);
+	RUN(test_server_refuses_text_pipelined_behind_data);
 	CHECK_DONE();
 }
