@@ -108,6 +108,37 @@ static struct policy_client peer_client(const struct peer *s)
 	return c;
 }
 
+/* 1 if name (an EHLO argument) is this server's own host name or one of
+ * its domains, whatever the case and a trailing dot. */
+static int peer_helo_is_ours(const struct conf *c, const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	if (strlen(c->hostname) == n && strncasecmp(name, c->hostname, n) == 0)
+		return 1;
+	for (i = 0; i < c->ndomain; i++)
+		if (strlen(c->domain[i]) == n && strncasecmp(name, c->domain[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A stranger that greets us with our own name is forging it: bots take
+ * the name from our banner or the recipient's domain (Postfix sites do
+ * this with check_helo_access). Trusted networks may say what they like. */
+static int peer_helo(void *arg, const char *name, int ehlo, struct buf *reply)
+{
+	struct peer *s = arg;
+
+	(void)ehlo;
+	if (s->trusted || !peer_helo_is_ours(s->srv->conf, name))
+		return 0;
+	log_msg(LOG_NOTICE, "[%s]: refused: HELO/EHLO %s is our own name", s->peer, name);
+	buf_set(reply, "550 5.7.1 Error: you are not me (that HELO name is this server's own)");
+	return -1;
+}
+
 static int peer_mail(void *arg, const char *from, const struct smtp_mail_params *mp,
                         struct buf *reply)
 {
@@ -474,6 +505,7 @@ struct peer *peer_new(struct srv *srv, const struct conf_listener *l,
 	peer_mechs(s);
 	cfg.auth_mechs = buf_cstr(&s->mechs);
 	h.arg = s;
+	h.helo = peer_helo;
 	h.mail = peer_mail;
 	h.rcpt = peer_rcpt;
 	h.data_begin = peer_data_begin;

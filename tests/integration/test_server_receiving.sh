@@ -119,6 +119,29 @@ else
 	not_ok "the pipelined text was not delivered; the proper one was"
 fi
 
+# ---- a stranger that greets with our own name ------------------------------------
+srv_dialog "$P" >"$T_DIR/helo_ours.out" <<'SCRIPT'
+b'EHLO mx.example.test\r\n'
+b'EHLO EXAMPLE.ORG.\r\n'
+b'MAIL FROM:<a@forged.test>\r\n'
+b'EHLO client.internet.test\r\n'
+b'QUIT\r\n'
+SCRIPT
+if [ "$(grep -c '^550 5.7.1 Error: you are not me' "$T_DIR/helo_ours.out")" -eq 2 ]; then
+	ok "EHLO with our host name or one of our domains (any case, trailing dot) is refused"
+else
+	not_ok "EHLO with our host name or one of our domains (any case, trailing dot) is refused"
+	diag_file "$T_DIR/helo_ours.out"
+fi
+check_grep "... so MAIL still needs a proper EHLO" '^503 5.5.1' "$T_DIR/helo_ours.out"
+check_grep "... and a proper one is then served" '^250 (DSN|STARTTLS)$' "$T_DIR/helo_ours.out"
+check_grep "... and the refusal is logged with the name" 'HELO/EHLO mx.example.test is our own name' "$SRV_DIR/log"
+srv_dialog "$P" --source 127.0.0.2 >"$T_DIR/helo_trusted.out" <<'SCRIPT'
+b'EHLO mx.example.test\r\n'
+b'QUIT\r\n'
+SCRIPT
+check_no_grep "a trusted network may use our name (a LAN machine, a local script)" '^550' "$T_DIR/helo_trusted.out"
+
 # ---- auth_before_tls yes: the old clients' way, never PLAIN/LOGIN ----------------
 srv_stop
 srv_config "auth_before_tls yes"
