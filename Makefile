@@ -20,6 +20,8 @@ override CFLAGS += $(OPTFLAGS) -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-
             -Wmissing-prototypes -Wformat=2 -D_GNU_SOURCE \
             -Isrc/core $(PKG_CFLAGS)
 override LDLIBS += $(PKG_LIBS)
+# clsmtpd alone: the Public Suffix List (DMARC's organizational domains).
+SERVER_LIBS := $(shell pkg-config --libs libpsl 2>/dev/null)
 ifeq ($(SANITIZE),1)
 override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 override LDFLAGS += -fsanitize=address,undefined
@@ -63,7 +65,7 @@ $(BUILD)/clsmtpc: $(CLIENT_OBJ) $(LIBCORE)
 	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIBCORE) $(LDLIBS)
 
 $(BUILD)/clsmtpd: $(SERVER_OBJ) $(LIBCORE)
-	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJ) $(LIBCORE) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(SERVER_OBJ) $(LIBCORE) $(LDLIBS) $(SERVER_LIBS)
 
 # clsmtpd chooses its users-file mode by the name it is called by.
 $(BUILD)/clsmtpd-passwd: $(BUILD)/clsmtpd
@@ -84,7 +86,7 @@ $(BUILD)/tests/%: tests/unit/client/%.c tests/unit/check.h $(CLIENT_LIB_OBJ) $(L
 SERVER_LIB_OBJ := $(filter-out $(BUILD)/obj/src/server/main.o,$(SERVER_OBJ))
 $(BUILD)/tests/%: tests/unit/server/%.c tests/unit/check.h $(SERVER_LIB_OBJ) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -Isrc/server $(LDFLAGS) -o $@ $< $(SERVER_LIB_OBJ) $(LIBCORE) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit -Isrc/server $(LDFLAGS) -o $@ $< $(SERVER_LIB_OBJ) $(LIBCORE) $(LDLIBS) $(SERVER_LIBS)
 
 $(BUILD)/tests/%: tests/helpers/%.c $(LIBCORE)
 	@mkdir -p $(dir $@)

@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
  build-essential pkg-config clang
- libssl-dev libgsasl-dev libidn2-dev
+ libssl-dev libgsasl-dev libidn2-dev libpsl-dev publicsuffix
  openssl ca-certificates
  postfix sasl2-bin libsasl2-modules libsasl2-modules-db
  swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl msmtp curl

@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${LINT_JOBS:-2}
-PKGS="openssl libgsasl libidn2"
+PKGS="openssl libgsasl libidn2 libpsl"
 INC=(-Isrc/core -Isrc/client -Isrc/server)
 passed=0
 failed=0
