@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
+
 int queue_default_dir(struct buf *out, struct cl_err *err)
 {
 	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -189,22 +191,6 @@ int queue_sync_dir(struct queue *q, int dirfd, struct cl_err *err)
 
 /* ---- storing -------------------------------------------------------------- */
 
-static int queue_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Seconds (8 hex digits), microseconds (5) and 12 random bits (3): IDs
  * sort by creation time, and two stores collide only within one
  * microsecond and one chance in 4096 (and then O_EXCL draws again). */
@@ -264,8 +250,8 @@ int queue_store(struct queue *q, struct queue_header *h, struct smtp_body_source
 	/* The header, then the message chunk by chunk. */
 	for (;;) {
 		total += (long long)chunk.len;
-		if (queue_write_all(fd, out.data, out.len) < 0 ||
-		    queue_write_all(fd, chunk.data, chunk.len) < 0) {
+		if (fd_write_all(fd, out.data, out.len) < 0 ||
+		    fd_write_all(fd, chunk.data, chunk.len) < 0) {
 			err_set(err, CL_EIO, "queue: cannot write %s/tmp/%s: %s", q->path, h->id,
 			        strerror(errno));
 			goto out;
@@ -503,7 +489,7 @@ void queue_write_error(struct queue *q, int dirfd, const char *id, const char *t
 	fd = openat(q->tmpfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (queue_write_all(fd, text, n) < 0 || queue_write_all(fd, "\n", 1) < 0) {
+	if (fd_write_all(fd, text, n) < 0 || fd_write_all(fd, "\n", 1) < 0) {
 		close(fd);
 		unlinkat(q->tmpfd, tmpname, 0);
 		return;
@@ -716,42 +702,3 @@ int queue_recover(struct queue *q, time_t now, unsigned *resent, unsigned *held,
 
 /* ---- reading a message for sending --------------------------------------------------- */
 
-static int queue_fd_read(void *arg, struct buf *out, size_t max, struct cl_err *err)
-{
-	struct queue_fd_source *fs = arg;
-	char tmp[65536];
-	size_t got = 0, want;
-	ssize_t n;
-
-	while (got < max && fs->left > 0) {
-		want = max - got;
-		if (want > sizeof(tmp))
-			want = sizeof(tmp);
-		if ((long long)want > fs->left)
-			want = (size_t)fs->left;
-		n = read(fs->fd, tmp, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(err, CL_EIO, "queue: reading a message: %s",
-			               strerror(errno));
-		if (n == 0)
-			return err_set(err, CL_EIO,
-			               "queue: a message file is shorter than its header says");
-		if (buf_add(out, tmp, (size_t)n) < 0)
-			return err_set(err, CL_ESOFTWARE, "out of memory");
-		got += (size_t)n;
-		fs->left -= n;
-	}
-	return fs->left > 0;
-}
-
-void queue_body_from_fd(struct smtp_body_source *src, struct queue_fd_source *fs, int fd,
-                        long long size)
-{
-	fs->fd = fd;
-	fs->left = size;
-	src->read = queue_fd_read;
-	src->arg = fs;
-	src->size = size;
-}

@@ -170,12 +170,5 @@ int queue_drop(struct queue *q, const char *id, struct cl_err *err);
 int queue_recover(struct queue *q, time_t now, unsigned *resent, unsigned *held,
                   struct cl_err *err);
 
-/* A body source reading size bytes from fd (where queue_read left it). */
-struct queue_fd_source {
-	int fd;
-	long long left;
-};
-void queue_body_from_fd(struct smtp_body_source *src, struct queue_fd_source *fs, int fd,
-                        long long size);
 
 #endif

@@ -269,7 +269,7 @@ static int queue_flush_group(struct queue_flush *f, struct queue_flush_entry *e,
                              struct cl_err *err)
 {
 	struct queue_header conn, h;
-	struct queue_fd_source fs;
+	struct smtp_fd_source fs;
 	struct smtp_body_source body;
 	struct queue_name sending;
 	struct buf name = BUF_INIT(QUEUE_NAME_MAX);
@@ -320,7 +320,8 @@ static int queue_flush_group(struct queue_flush *f, struct queue_flush_entry *e,
 			r = queue_rename(f->q, &sending, &e[i].qn, 1, err);
 			continue;
 		}
-		queue_body_from_fd(&body, &fs, fd, h.size);
+		/* the message, from where queue_read left fd */
+		smtp_body_from_fd(&body, &fs, fd, h.size, "queue");
 		err_clear(&se);
 		if (f->t->send(f->t->arg, &h, &body, i + 1 == n, &se) == 0) {
 			r = queue_remove_sent(f->q, &sending, err);

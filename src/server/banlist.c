@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
+
 void banlist_path(const char *spool, struct buf *path)
 {
 	buf_reset(path);
@@ -21,9 +23,9 @@ void banlist_path(const char *spool, struct buf *path)
 
 void banlist_format(const struct defence_ban_info *b, struct buf *out)
 {
-	char net[DEFENCE_NET_TEXT_MAX];
+	char net[NET_PREFIX_TEXT_MAX];
 
-	defence_net_format(&b->net, 0, net, sizeof(net));
+	net_prefix_format(&b->net, 0, net, sizeof(net));
 	if (b->until_wall == 0)
 		buf_printf(out, "%s\tforever\t%u\t%s", net, b->offences, b->reason);
 	else
@@ -40,7 +42,7 @@ int banlist_parse(const char *line, struct defence_ban_info *b)
 	/* NOLINTNEXTLINE(cert-err34-c): our own file; each field is checked below */
 	if (sscanf(line, "%63s %31s %u %31s", net, until, &off, reason) != 4)
 		return -1;
-	if (defence_net_parse(net, &b->net) < 0 || strlen(reason) >= sizeof(b->reason))
+	if (net_prefix_parse(net, &b->net) < 0 || strlen(reason) >= sizeof(b->reason))
 		return -1;
 	if (strcmp(until, "forever") == 0) {
 		b->until_wall = 0;
@@ -98,20 +100,6 @@ static void banlist_add_line(void *arg, const struct defence_ban_info *b)
 	buf_addc(out, '\n');
 }
 
-static int banlist_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int banlist_save(struct defence *d, const char *file, int64_t now, struct cl_err *err)
 {
 	/* 64 MiB: room for the largest defence_max_clients of ~60-byte lines. */
@@ -141,7 +129,7 @@ int banlist_save(struct defence *d, const char *file, int64_t now, struct cl_err
 		err_set(err, CL_EIO, "chown %s: %s", tmp.data, strerror(errno));
 		goto out;
 	}
-	if (banlist_write_all(fd, text.data, text.len) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, text.data, text.len) < 0 || fsync(fd) < 0) {
 		err_set(err, CL_EIO, "%s: %s", tmp.data, strerror(errno));
 		goto out;
 	}

@@ -16,25 +16,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "base/buf.h"
 
 #define CONF_WORDS_MAX 64
-
-static char *conf_dup(const char *s)
-{
-	char *d = strdup(s);
-	if (d == NULL)
-		abort();
-	return d;
-}
-
-static void *conf_grow(void *p, size_t n, size_t size)
-{
-	void *q = realloc(p, (n + 1) * size);
-	if (q == NULL)
-		abort();
-	return q;
-}
 
 static void conf_lower(char *s)
 {
@@ -45,7 +30,7 @@ static void conf_lower(char *s)
 /* Addresses in the config are compared lower-cased. */
 static char *conf_addr(const char *s)
 {
-	char *d = conf_dup(s);
+	char *d = xstrdup(s);
 	conf_lower(d);
 	return d;
 }
@@ -63,72 +48,15 @@ static int conf_number(const char *s, long long min, long long max, long long *o
 	return 0;
 }
 
-static int conf_net_parse(const char *s, struct conf_net *n)
-{
-	char tmp[128], *slash;
-	long long bits;
-
-	if (strlen(s) >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, s, strlen(s) + 1);
-	slash = strchr(tmp, '/');
-	if (slash != NULL)
-		*slash++ = '\0';
-	memset(n, 0, sizeof(*n));
-	if (inet_pton(AF_INET, tmp, n->addr) == 1)
-		n->family = AF_INET;
-	else if (inet_pton(AF_INET6, tmp, n->addr) == 1)
-		n->family = AF_INET6;
-	else
-		return -1;
-	n->bits = n->family == AF_INET ? 32 : 128;
-	if (slash != NULL) {
-		if (conf_number(slash, 0, n->bits, &bits) < 0)
-			return -1;
-		n->bits = (int)bits;
-	}
-	return 0;
-}
-
-static int conf_prefix_match(const unsigned char *a, const unsigned char *b, int bits)
-{
-	int i;
-
-	for (i = 0; i < bits / 8; i++)
-		if (a[i] != b[i])
-			return 0;
-	if (bits % 8) {
-		unsigned char m = (unsigned char)(0xff << (8 - bits % 8));
-		if ((a[i] & m) != (b[i] & m))
-			return 0;
-	}
-	return 1;
-}
-
 int conf_trusted(const struct conf *c, const void *sav)
 {
-	const struct sockaddr *sa = sav;
-	const unsigned char *a;
-	int fam = sa->sa_family;
+	struct net_prefix host;
 	size_t i;
-	unsigned char v4[4];
 
-	if (fam == AF_INET) {
-		a = (const unsigned char *)&((const struct sockaddr_in *)sav)->sin_addr;
-	} else if (fam == AF_INET6) {
-		a = (const unsigned char *)&((const struct sockaddr_in6 *)sav)->sin6_addr;
-		/* ::ffff:a.b.c.d is the IPv4 client a.b.c.d */
-		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
-			memcpy(v4, a + 12, 4);
-			a = v4;
-			fam = AF_INET;
-		}
-	} else {
+	if (net_prefix_from_sa(sav, &host) < 0)
 		return 0;
-	}
 	for (i = 0; i < c->ntrusted; i++)
-		if (c->trusted[i].family == fam &&
-		    conf_prefix_match(a, c->trusted[i].addr, c->trusted[i].bits))
+		if (net_prefix_contains(&c->trusted[i], &host))
 			return 1;
 	return 0;
 }
@@ -176,7 +104,7 @@ static int conf_listen_addr(const char *s, struct conf_listener *l)
 	}
 	if (l->host == NULL || conf_number(colon + 1, 1, 65535, &port) < 0)
 		return -1;
-	l->port = conf_dup(colon + 1);
+	l->port = xstrdup(colon + 1);
 	return 0;
 }
 
@@ -200,11 +128,11 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 	if (strcmp(w[0], "hostname") == 0) {
 		ONE_ARG();
 		free(c->hostname);
-		c->hostname = conf_dup(w[1]);
+		c->hostname = xstrdup(w[1]);
 	} else if (strcmp(w[0], "user") == 0) {
 		ONE_ARG();
 		free(c->user);
-		c->user = conf_dup(w[1]);
+		c->user = xstrdup(w[1]);
 	} else if (strcmp(w[0], "spool") == 0 || strcmp(w[0], "users") == 0 ||
 	           strcmp(w[0], "tls_cert") == 0 || strcmp(w[0], "tls_key") == 0) {
 		char **dst = w[0][0] == 's'   ? &c->spool
@@ -215,7 +143,7 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 		if (w[1][0] != '/')
 			return "needs an absolute path";
 		free(*dst);
-		*dst = conf_dup(w[1]);
+		*dst = xstrdup(w[1]);
 	} else if (strcmp(w[0], "listen") == 0) {
 		struct conf_listener l;
 		if (n < 3 || n > 4)
@@ -247,7 +175,7 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 			return "mode must be plain, starttls or tls, optionally followed by auth "
 			       "or noauth";
 		}
-		c->listen = conf_grow(c->listen, c->nlisten, sizeof(l));
+		c->listen = xreallocarray(c->listen, c->nlisten + 1, sizeof(l));
 		c->listen[c->nlisten++] = l;
 	} else if (strcmp(w[0], "domain") == 0) {
 		if (n < 2)
@@ -255,7 +183,7 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 		for (i = 1; i < n; i++) {
 			if (strchr(w[i], '@') || w[i][strlen(w[i]) - 1] == '.')
 				return "expects a domain name, not an address";
-			c->domain = conf_grow(c->domain, c->ndomain, sizeof(char *));
+			c->domain = xreallocarray(c->domain, c->ndomain + 1, sizeof(char *));
 			c->domain[c->ndomain++] = conf_addr(w[i]);
 		}
 	} else if (strcmp(w[0], "mailbox") == 0 || strcmp(w[0], "alias") == 0 ||
@@ -276,16 +204,16 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 			return "expects an address (local@domain)";
 		if (w[0][0] != 'm' && strchr(w[2], '@') == NULL)
 			return "the target must be an address (local@domain)";
-		*arr = conf_grow(*arr, *cnt, sizeof(struct conf_pair));
+		*arr = xreallocarray(*arr, *cnt + 1, sizeof(struct conf_pair));
 		(*arr)[*cnt].key = conf_addr(w[1]);
-		(*arr)[*cnt].value = w[0][0] == 'm' ? conf_dup(w[2]) : conf_addr(w[2]);
+		(*arr)[*cnt].value = w[0][0] == 'm' ? xstrdup(w[2]) : conf_addr(w[2]);
 		(*cnt)++;
 	} else if (strcmp(w[0], "trusted") == 0) {
 		if (n < 2)
 			return "expects one or more networks (192.168.1.0/24, ::1)";
 		for (i = 1; i < n; i++) {
-			c->trusted = conf_grow(c->trusted, c->ntrusted, sizeof(struct conf_net));
-			if (conf_net_parse(w[i], &c->trusted[c->ntrusted]) < 0)
+			c->trusted = xreallocarray(c->trusted, c->ntrusted + 1, sizeof(struct net_prefix));
+			if (net_prefix_parse(w[i], &c->trusted[c->ntrusted]) < 0)
 				return "bad network: use ADDRESS or ADDRESS/BITS";
 			c->ntrusted++;
 		}
@@ -296,7 +224,7 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 		memset(&s, 0, sizeof(s));
 		if (conf_binding(w[2], &s.mode) < 0)
 			return "binding must be free, own or rewrite";
-		s.user = conf_dup(w[1]);
+		s.user = xstrdup(w[1]);
 		for (i = 3; i < n; i++) {
 			if (strchr(w[i], '@') == NULL) {
 				free(s.user);
@@ -305,10 +233,10 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 				free(s.addr);
 				return "expects addresses (local@domain) after the binding";
 			}
-			s.addr = conf_grow(s.addr, s.naddr, sizeof(char *));
+			s.addr = xreallocarray(s.addr, s.naddr + 1, sizeof(char *));
 			s.addr[s.naddr++] = conf_addr(w[i]);
 		}
-		c->sender = conf_grow(c->sender, c->nsender, sizeof(s));
+		c->sender = xreallocarray(c->sender, c->nsender + 1, sizeof(s));
 		c->sender[c->nsender++] = s;
 	} else if (strcmp(w[0], "sender_default") == 0) {
 		ONE_ARG();
@@ -321,7 +249,7 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 		for (i = 1; i < n; i++)
 			buf_printf(&b, "%s%s", i > 1 ? " " : "", w[i]);
 		free(c->auth_mechs);
-		c->auth_mechs = conf_dup(buf_cstr(&b));
+		c->auth_mechs = xstrdup(buf_cstr(&b));
 		buf_free(&b);
 	} else if (strcmp(w[0], "bare_lf") == 0) {
 		ONE_ARG();
@@ -429,7 +357,7 @@ int conf_load(struct conf **out, const char *file, struct cl_err *err)
 
 	if (c == NULL)
 		return err_set(err, CL_ESOFTWARE, "out of memory");
-	c->file = conf_dup(file);
+	c->file = xstrdup(file);
 	smtp_server_limits_default(&c->lim);
 	c->idle_timeout = CONF_DEFAULT_IDLE_TIMEOUT;
 	c->session_timeout = CONF_DEFAULT_SESSION_TIMEOUT;
@@ -480,12 +408,12 @@ int conf_load(struct conf **out, const char *file, struct cl_err *err)
 		if (gethostname(h, sizeof(h) - 1) < 0)
 			memcpy(h, "localhost", sizeof("localhost"));
 		h[sizeof(h) - 1] = '\0';
-		c->hostname = conf_dup(h);
+		c->hostname = xstrdup(h);
 	}
 	if (c->spool == NULL)
-		c->spool = conf_dup(CONF_DEFAULT_SPOOL);
+		c->spool = xstrdup(CONF_DEFAULT_SPOOL);
 	if (c->users == NULL)
-		c->users = conf_dup(CONF_DEFAULT_USERS);
+		c->users = xstrdup(CONF_DEFAULT_USERS);
 	*out = c;
 	return 0;
 bad:

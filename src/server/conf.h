@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include "base/err.h"
 #include "defence_conf.h"
+#include "netprefix.h"
 #include "relay_conf.h"
 #include "serve/smtp_server.h"
 
@@ -36,12 +37,6 @@ struct conf_pair {
 	char *key, *value;
 };
 
-struct conf_net {
-	int family;
-	unsigned char addr[16];
-	int bits;
-};
-
 struct conf_sender {
 	char *user;
 	enum conf_binding mode;
@@ -60,7 +55,7 @@ struct conf {
 	size_t ndomain;
 	struct conf_pair *mailbox, *alias, *catchall;
 	size_t nmailbox, nalias, ncatchall;
-	struct conf_net *trusted;
+	struct net_prefix *trusted;
 	size_t ntrusted;
 	struct conf_sender *sender;
 	size_t nsender;

@@ -59,9 +59,9 @@ struct ctl_list {
 static void ctl_list_one(void *arg, const struct defence_ban_info *b)
 {
 	struct ctl_list *l = arg;
-	char net[DEFENCE_NET_TEXT_MAX];
+	char net[NET_PREFIX_TEXT_MAX];
 
-	defence_net_format(&b->net, 0, net, sizeof(net));
+	net_prefix_format(&b->net, 0, net, sizeof(net));
 	buf_printf(l->out, "%s\t", net);
 	if (b->until_wall == 0) {
 		buf_adds(l->out, "permanent");
@@ -82,7 +82,7 @@ static void ctl_request(struct defence *d, const struct conf *conf, const char *
 {
 	char verb[16], arg[64], extra[2];
 	long secs = 0;
-	struct defence_net net;
+	struct net_prefix net;
 	/* NOLINTNEXTLINE(cert-err34-c): root's socket; the count and range are checked */
 	int n = sscanf(line, "%15s %63s %ld %1s", verb, arg, &secs, extra);
 
@@ -103,12 +103,12 @@ static void ctl_request(struct defence *d, const struct conf *conf, const char *
 		return;
 	}
 	if (n >= 2 && (strcmp(verb, "ban") == 0 || strcmp(verb, "unban") == 0)) {
-		char text[DEFENCE_NET_TEXT_MAX];
-		if (defence_net_parse(arg, &net) < 0) {
+		char text[NET_PREFIX_TEXT_MAX];
+		if (net_prefix_parse(arg, &net) < 0) {
 			buf_printf(out, "error %s: not an address or ADDRESS/BITS\n", arg);
 			return;
 		}
-		defence_net_format(&net, 0, text, sizeof(text));
+		net_prefix_format(&net, 0, text, sizeof(text));
 		if (verb[0] == 'u') {
 			if (n != 2) {
 				buf_adds(out, "error usage: unban NET\n");

@@ -24,7 +24,7 @@ static const char *const defence_reasons[] = {"auth-failures", "relay-attempts",
 #define DEFENCE_REASON_MANUAL 3
 
 struct defence_rec {
-	struct defence_net key;
+	struct net_prefix key;
 	struct defence_rec *hnext, *newer, *older;
 	int64_t ban_until;      /* monotonic ms; 0: no active ban */
 	long long ban_end_wall; /* seconds: end of the last ban (0: permanent) */
@@ -44,7 +44,7 @@ struct defence_user {
 	int64_t *times;
 	uint16_t n, pos;
 	int64_t next_try;
-	struct defence_net known[DEFENCE_KNOWN_NETS];
+	struct net_prefix known[DEFENCE_KNOWN_NETS];
 	int64_t known_at[DEFENCE_KNOWN_NETS];
 };
 
@@ -212,11 +212,11 @@ void defence_log_word(const char *in, struct buf *out)
 		buf_adds(out, "-");
 }
 
-void defence_client_key(const struct defence *d, const struct defence_net *host,
-                        struct defence_net *key)
+void defence_client_key(const struct defence *d, const struct net_prefix *host,
+                        struct net_prefix *key)
 {
 	*key = *host;
-	defence_net_mask(key, host->family == AF_INET ? d->c.ipv4_prefix : d->c.ipv6_prefix);
+	net_prefix_mask(key, host->family == AF_INET ? d->c.ipv4_prefix : d->c.ipv6_prefix);
 }
 
 /* ---- the client table ------------------------------------------------ */
@@ -245,23 +245,23 @@ static void defence_lru_front(struct defence *d, struct defence_rec *r)
 		d->oldest = r;
 }
 
-static int defence_fam(const struct defence_net *n)
+static int defence_fam(const struct net_prefix *n)
 {
 	return n->family == AF_INET ? 0 : 1;
 }
 
-static struct defence_rec *defence_find(struct defence *d, const struct defence_net *key)
+static struct defence_rec *defence_find(struct defence *d, const struct net_prefix *key)
 {
-	struct defence_rec *r = d->tab[defence_net_hash(key, d->seed) & (d->nb - 1)];
+	struct defence_rec *r = d->tab[net_prefix_hash(key, d->seed) & (d->nb - 1)];
 
-	while (r != NULL && !defence_net_equal(&r->key, key))
+	while (r != NULL && !net_prefix_equal(&r->key, key))
 		r = r->hnext;
 	return r;
 }
 
 static void defence_remove(struct defence *d, struct defence_rec *r)
 {
-	struct defence_rec **pp = &d->tab[defence_net_hash(&r->key, d->seed) & (d->nb - 1)];
+	struct defence_rec **pp = &d->tab[net_prefix_hash(&r->key, d->seed) & (d->nb - 1)];
 
 	while (*pp != r)
 		pp = &(*pp)->hnext;
@@ -297,7 +297,7 @@ static int defence_evict(struct defence *d, int64_t now)
 	return 0;
 }
 
-static struct defence_rec *defence_get(struct defence *d, const struct defence_net *key,
+static struct defence_rec *defence_get(struct defence *d, const struct net_prefix *key,
                                        int64_t now)
 {
 	struct defence_rec *r = defence_find(d, key);
@@ -314,7 +314,7 @@ static struct defence_rec *defence_get(struct defence *d, const struct defence_n
 	if (r == NULL)
 		return NULL;
 	r->key = *key;
-	h = defence_net_hash(key, d->seed) & (d->nb - 1);
+	h = net_prefix_hash(key, d->seed) & (d->nb - 1);
 	r->hnext = d->tab[h];
 	d->tab[h] = r;
 	defence_lru_front(d, r);
@@ -323,18 +323,18 @@ static struct defence_rec *defence_get(struct defence *d, const struct defence_n
 }
 
 /* The ban covering host now, if any (expired ones are noticed here). */
-static struct defence_rec *defence_find_ban(struct defence *d, const struct defence_net *host,
+static struct defence_rec *defence_find_ban(struct defence *d, const struct net_prefix *host,
                                             int64_t now)
 {
 	int f = defence_fam(host), bits;
 
 	for (bits = host->bits; bits >= 0; bits--) {
-		struct defence_net k;
+		struct net_prefix k;
 		struct defence_rec *r;
 		if (d->banlen[f][bits] == 0)
 			continue;
 		k = *host;
-		defence_net_mask(&k, bits);
+		net_prefix_mask(&k, bits);
 		r = defence_find(d, &k);
 		if (r == NULL || r->ban_until == 0)
 			continue;
@@ -346,31 +346,31 @@ static struct defence_rec *defence_find_ban(struct defence *d, const struct defe
 	return NULL;
 }
 
-int defence_banned(struct defence *d, const struct defence_net *host, int64_t now)
+int defence_banned(struct defence *d, const struct net_prefix *host, int64_t now)
 {
 	return defence_find_ban(d, host, now) != NULL;
 }
 
 static void defence_refused_log(struct defence *d, struct defence_rec *r,
-                                const struct defence_net *host, const char *reason, int64_t now)
+                                const struct net_prefix *host, const char *reason, int64_t now)
 {
-	char a[DEFENCE_NET_TEXT_MAX], n[DEFENCE_NET_TEXT_MAX];
+	char a[NET_PREFIX_TEXT_MAX], n[NET_PREFIX_TEXT_MAX];
 
 	r->refused++;
 	if (r->refused_log_at != 0 && now - r->refused_log_at < DEFENCE_REFUSE_LOG_MS)
 		return;
-	defence_net_format(host, 1, a, sizeof(a));
-	defence_net_format(&r->key, 0, n, sizeof(n));
+	net_prefix_format(host, 1, a, sizeof(a));
+	net_prefix_format(&r->key, 0, n, sizeof(n));
 	defence_logf(d, "action=refuse client=%s net=%s reason=%s refused=%llu", a, n, reason,
 	             r->refused - r->refused_logged);
 	r->refused_logged = r->refused;
 	r->refused_log_at = now;
 }
 
-enum defence_verdict defence_connect(struct defence *d, const struct defence_net *host, int64_t now)
+enum defence_verdict defence_connect(struct defence *d, const struct net_prefix *host, int64_t now)
 {
 	struct defence_rec *r = defence_find_ban(d, host, now);
-	struct defence_net key;
+	struct net_prefix key;
 
 	if (r != NULL) {
 		d->st.refused_banned++;
@@ -395,9 +395,9 @@ enum defence_verdict defence_connect(struct defence *d, const struct defence_net
 	return DEFENCE_OK;
 }
 
-void defence_disconnect(struct defence *d, const struct defence_net *host)
+void defence_disconnect(struct defence *d, const struct net_prefix *host)
 {
-	struct defence_net key;
+	struct net_prefix key;
 	struct defence_rec *r;
 
 	defence_client_key(d, host, &key);
@@ -406,9 +406,9 @@ void defence_disconnect(struct defence *d, const struct defence_net *host)
 		d->active--;
 }
 
-unsigned defence_client_conns(struct defence *d, const struct defence_net *host)
+unsigned defence_client_conns(struct defence *d, const struct net_prefix *host)
 {
-	struct defence_net key;
+	struct net_prefix key;
 	struct defence_rec *r;
 
 	defence_client_key(d, host, &key);
@@ -500,16 +500,16 @@ static void defence_put_ban(struct defence *d, struct defence_rec *r, int reason
 	d->st.bans++;
 }
 
-long defence_event(struct defence *d, const struct defence_net *host, enum defence_kind k,
+long defence_event(struct defence *d, const struct net_prefix *host, enum defence_kind k,
                    int64_t now)
 {
 	static const char *const kind_names[] = {"auth-failure", "relay-attempt", "protocol-error"};
-	struct defence_net key;
+	struct net_prefix key;
 	struct defence_rec *r;
 	unsigned n, thr = k == DEFENCE_AUTH    ? d->c.ban_auth
 	                  : k == DEFENCE_RELAY ? d->c.ban_relay
 	                                       : d->c.ban_errors;
-	char a[DEFENCE_NET_TEXT_MAX];
+	char a[NET_PREFIX_TEXT_MAX];
 	long delay = 0;
 
 	if (k == DEFENCE_AUTH)
@@ -523,11 +523,11 @@ long defence_event(struct defence *d, const struct defence_net *host, enum defen
 	if (r == NULL)
 		return 0;
 	n = defence_push(d, r, k, now);
-	defence_net_format(host, 1, a, sizeof(a));
+	net_prefix_format(host, 1, a, sizeof(a));
 	if (thr > 0 && n >= thr) {
-		char net[DEFENCE_NET_TEXT_MAX];
+		char net[NET_PREFIX_TEXT_MAX];
 		defence_put_ban(d, r, (int)k, -1, now);
-		defence_net_format(&r->key, 0, net, sizeof(net));
+		net_prefix_format(&r->key, 0, net, sizeof(net));
 		defence_logf(d,
 		             "action=ban client=%s net=%s reason=%s count=%u/%u window=%ds "
 		             "duration=%llds offence=%u",
@@ -553,16 +553,16 @@ long defence_event(struct defence *d, const struct defence_net *host, enum defen
 	return delay;
 }
 
-int defence_ban(struct defence *d, const struct defence_net *net, long seconds, int64_t now)
+int defence_ban(struct defence *d, const struct net_prefix *net, long seconds, int64_t now)
 {
 	struct defence_rec *r = defence_get(d, net, now);
-	char n[DEFENCE_NET_TEXT_MAX];
+	char n[NET_PREFIX_TEXT_MAX];
 
 	if (r == NULL)
 		return -1;
 	defence_put_ban(d, r, DEFENCE_REASON_MANUAL, seconds, now);
 	d->st.bans_manual++;
-	defence_net_format(net, 0, n, sizeof(n));
+	net_prefix_format(net, 0, n, sizeof(n));
 	if (seconds > 0)
 		defence_logf(d, "action=ban net=%s reason=manual duration=%lds offence=%u", n,
 		             seconds, r->offences);
@@ -572,15 +572,15 @@ int defence_ban(struct defence *d, const struct defence_net *net, long seconds, 
 	return 0;
 }
 
-int defence_unban(struct defence *d, const struct defence_net *net, int64_t now)
+int defence_unban(struct defence *d, const struct net_prefix *net, int64_t now)
 {
 	struct defence_rec *r;
 	int lifted = 0;
-	char n[DEFENCE_NET_TEXT_MAX];
+	char n[NET_PREFIX_TEXT_MAX];
 
 	for (r = d->newest; r != NULL; r = r->older) {
 		if (!r->has_ban ||
-		    !(defence_net_contains(net, &r->key) || defence_net_contains(&r->key, net)))
+		    !(net_prefix_contains(net, &r->key) || net_prefix_contains(&r->key, net)))
 			continue;
 		if (r->ban_until != 0) {
 			if (r->ban_until > now)
@@ -595,15 +595,15 @@ int defence_unban(struct defence *d, const struct defence_net *net, int64_t now)
 		defence_forget_events(r);
 		d->dirty = 1;
 	}
-	defence_net_format(net, 0, n, sizeof(n));
+	net_prefix_format(net, 0, n, sizeof(n));
 	defence_logf(d, "action=unban net=%s reason=manual lifted=%d", n, lifted);
 	d->st.unbans += (unsigned long long)lifted;
 	return lifted;
 }
 
-int defence_greet_wanted(struct defence *d, const struct defence_net *host, int64_t now)
+int defence_greet_wanted(struct defence *d, const struct net_prefix *host, int64_t now)
 {
-	struct defence_net key;
+	struct net_prefix key;
 	struct defence_rec *r;
 
 	defence_client_key(d, host, &key);
@@ -611,9 +611,9 @@ int defence_greet_wanted(struct defence *d, const struct defence_net *host, int6
 	return r == NULL || r->greet_ok_until <= now;
 }
 
-void defence_greet_passed(struct defence *d, const struct defence_net *host, int64_t now)
+void defence_greet_passed(struct defence *d, const struct net_prefix *host, int64_t now)
 {
-	struct defence_net key;
+	struct net_prefix key;
 	struct defence_rec *r;
 
 	defence_client_key(d, host, &key);
@@ -724,26 +724,26 @@ static unsigned defence_user_count(const struct defence *d, const struct defence
 }
 
 static int defence_user_known(const struct defence *d, const struct defence_user *u,
-                              const struct defence_net *host, int64_t now)
+                              const struct net_prefix *host, int64_t now)
 {
-	struct defence_net key;
+	struct net_prefix key;
 	int i;
 
 	defence_client_key(d, host, &key);
 	for (i = 0; i < DEFENCE_KNOWN_NETS; i++)
 		if (u->known_at[i] != 0 &&
 		    now - u->known_at[i] < (int64_t)DEFENCE_KNOWN_TTL * 1000 &&
-		    defence_net_equal(&u->known[i], &key))
+		    net_prefix_equal(&u->known[i], &key))
 			return 1;
 	return 0;
 }
 
 enum defence_user_verdict defence_user_check(struct defence *d, const char *user,
-                                             const struct defence_net *host, int64_t now)
+                                             const struct net_prefix *host, int64_t now)
 {
 	struct defence_user *u;
 	struct buf w = BUF_INIT(256);
-	char a[DEFENCE_NET_TEXT_MAX];
+	char a[NET_PREFIX_TEXT_MAX];
 	unsigned n;
 
 	if (d->c.user_failures == 0 || (u = defence_user_find(d, user)) == NULL)
@@ -757,7 +757,7 @@ enum defence_user_verdict defence_user_check(struct defence *d, const char *user
 		return DEFENCE_USER_OK;
 	}
 	d->st.user_throttled++;
-	defence_net_format(host, 1, a, sizeof(a));
+	net_prefix_format(host, 1, a, sizeof(a));
 	defence_log_word(user, &w);
 	defence_logf(d,
 	             "action=throttle client=%s reason=account-under-attack failures=%u/%u user=%s",
@@ -766,7 +766,7 @@ enum defence_user_verdict defence_user_check(struct defence *d, const char *user
 	return DEFENCE_USER_THROTTLE;
 }
 
-void defence_user_result(struct defence *d, const char *user, const struct defence_net *host,
+void defence_user_result(struct defence *d, const char *user, const struct net_prefix *host,
                          int ok, int64_t now)
 {
 	struct defence_user *u;
@@ -775,11 +775,11 @@ void defence_user_result(struct defence *d, const char *user, const struct defen
 	if (d->c.user_failures == 0 || (u = defence_user_get(d, user)) == NULL)
 		return;
 	if (ok) {
-		struct defence_net key;
+		struct net_prefix key;
 		int i, slot = 0;
 		defence_client_key(d, host, &key);
 		for (i = 0; i < DEFENCE_KNOWN_NETS; i++) {
-			if (u->known_at[i] != 0 && defence_net_equal(&u->known[i], &key)) {
+			if (u->known_at[i] != 0 && net_prefix_equal(&u->known[i], &key)) {
 				slot = i;
 				break;
 			}

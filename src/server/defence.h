@@ -11,7 +11,7 @@
 
 #include "base/buf.h"
 #include "defence_conf.h"
-#include "defence_net.h"
+#include "netprefix.h"
 
 /* A ban without an end (manual bans given no duration). */
 #define DEFENCE_FOREVER INT64_MAX
@@ -32,7 +32,7 @@ struct defence_stats {
 /* One ban, as listed and persisted. until_wall: seconds since the epoch,
  * 0 for a permanent ban; active is 0 for a remembered, expired one. */
 struct defence_ban_info {
-	struct defence_net net;
+	struct net_prefix net;
 	long long until_wall;
 	unsigned offences;
 	char reason[16];
@@ -53,40 +53,40 @@ void defence_set_log(struct defence *d, defence_log_fn fn, void *arg);
 void defence_set_wall_offset(struct defence *d, int64_t offset_ms);
 
 /* The network a host is counted under (its /32 or /24, its /64). */
-void defence_client_key(const struct defence *d, const struct defence_net *host,
-                        struct defence_net *key);
+void defence_client_key(const struct defence *d, const struct net_prefix *host,
+                        struct net_prefix *key);
 
 /* A new connection from host: refused while banned or at its connection
  * limit; otherwise counted until defence_disconnect. */
-enum defence_verdict defence_connect(struct defence *d, const struct defence_net *host,
+enum defence_verdict defence_connect(struct defence *d, const struct net_prefix *host,
                                      int64_t now);
-void defence_disconnect(struct defence *d, const struct defence_net *host);
+void defence_disconnect(struct defence *d, const struct net_prefix *host);
 /* Connections counted for host's client now, and how many clients hold
  * at least one (the server's fair share is max_sessions / that). */
-unsigned defence_client_conns(struct defence *d, const struct defence_net *host);
+unsigned defence_client_conns(struct defence *d, const struct net_prefix *host);
 unsigned defence_active_clients(const struct defence *d);
 /* 1 if a ban covers host now. */
-int defence_banned(struct defence *d, const struct defence_net *host, int64_t now);
+int defence_banned(struct defence *d, const struct net_prefix *host, int64_t now);
 
 /* An offence by host. Returns the milliseconds to hold the reply (AUTH
  * failures: Dovecot's doubling penalty; 0 for the other kinds), or -1 when
  * it has just been banned. */
-long defence_event(struct defence *d, const struct defence_net *host, enum defence_kind k,
+long defence_event(struct defence *d, const struct net_prefix *host, enum defence_kind k,
                    int64_t now);
 
 /* Manual ban of net (any prefix) for seconds (0: until unbanned); offences
  * are counted as for automatic bans. -1 if no room. */
-int defence_ban(struct defence *d, const struct defence_net *net, long seconds, int64_t now);
+int defence_ban(struct defence *d, const struct net_prefix *net, long seconds, int64_t now);
 /* Lift every ban that covers net (or that net covers) and forget their
  * history. Returns how many were lifted. */
-int defence_unban(struct defence *d, const struct defence_net *net, int64_t now);
+int defence_unban(struct defence *d, const struct net_prefix *net, int64_t now);
 /* Changes whenever a ban is added: the evloop then drops banned sessions. */
 unsigned defence_generation(const struct defence *d);
 
 /* pregreet cache: 1 if host should wait for its greeting (it has not
  * passed the test within the last day). */
-int defence_greet_wanted(struct defence *d, const struct defence_net *host, int64_t now);
-void defence_greet_passed(struct defence *d, const struct defence_net *host, int64_t now);
+int defence_greet_wanted(struct defence *d, const struct net_prefix *host, int64_t now);
+void defence_greet_passed(struct defence *d, const struct net_prefix *host, int64_t now);
 
 /* Per-account protection, for clients that are neither exempt nor trusted.
  * check comes before the password is looked at: THROTTLE means answer 454
@@ -94,8 +94,8 @@ void defence_greet_passed(struct defence *d, const struct defence_net *host, int
  * (ok: host becomes known to the account). Only existing accounts are
  * reported, so the table holds at most the users file. */
 enum defence_user_verdict defence_user_check(struct defence *d, const char *user,
-                                             const struct defence_net *host, int64_t now);
-void defence_user_result(struct defence *d, const char *user, const struct defence_net *host,
+                                             const struct net_prefix *host, int64_t now);
+void defence_user_result(struct defence *d, const char *user, const struct net_prefix *host,
                          int ok, int64_t now);
 
 struct defence_stats *defence_stats(struct defence *d);

@@ -25,8 +25,8 @@ void defence_conf_default(struct defence_conf *dc)
 	/* The addresses local programs use: fail2ban's ignoreip default is
 	 * 127.0.0.1/8 ::1; the rest of 127/8 stays judged, so a local
 	 * container or test can still be told apart. */
-	defence_net_parse("127.0.0.1", &dc->exempt[0]);
-	defence_net_parse("::1", &dc->exempt[1]);
+	net_prefix_parse("127.0.0.1", &dc->exempt[0]);
+	net_prefix_parse("::1", &dc->exempt[1]);
 	dc->nexempt = 2;
 	dc->auth_delay = DEFENCE_DEFAULT_AUTH_DELAY;
 	dc->auth_delay_max = DEFENCE_DEFAULT_AUTH_DELAY_MAX;
@@ -133,7 +133,7 @@ int defence_conf_directive(struct defence_conf *dc, char **w, size_t n, const ch
 				*msg = "too many networks (at most 32)";
 				return -1;
 			}
-			if (defence_net_parse(w[i], &dc->exempt[dc->nexempt]) < 0) {
+			if (net_prefix_parse(w[i], &dc->exempt[dc->nexempt]) < 0) {
 				*msg = "bad network: use ADDRESS or ADDRESS/BITS";
 				return -1;
 			}
@@ -144,12 +144,12 @@ int defence_conf_directive(struct defence_conf *dc, char **w, size_t n, const ch
 	return 0;
 }
 
-int defence_conf_exempt(const struct defence_conf *dc, const struct defence_net *host)
+int defence_conf_exempt(const struct defence_conf *dc, const struct net_prefix *host)
 {
 	size_t i;
 
 	for (i = 0; i < dc->nexempt; i++)
-		if (defence_net_contains(&dc->exempt[i], host))
+		if (net_prefix_contains(&dc->exempt[i], host))
 			return 1;
 	return 0;
 }

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "defence_net.h"
+#include "netprefix.h"
 
 /* fail2ban (jail.conf [DEFAULT], inherited by [postfix-sasl]): maxretry 5
  * failures within findtime 10m give a ban of bantime 10m. */
@@ -82,7 +82,7 @@ struct defence_conf {
 	unsigned ban_auth, ban_relay, ban_errors; /* events in the window; 0 never bans */
 	int ban_window, ban_time, ban_time_max, ban_memory;
 	int ipv4_prefix, ipv6_prefix;
-	struct defence_net exempt[DEFENCE_EXEMPT_MAX];
+	struct net_prefix exempt[DEFENCE_EXEMPT_MAX];
 	size_t nexempt;
 	int exempt_given;
 	int auth_delay, auth_delay_max; /* seconds */
@@ -100,6 +100,6 @@ void defence_conf_default(struct defence_conf *dc);
  * what is wrong. */
 int defence_conf_directive(struct defence_conf *dc, char **w, size_t n, const char **msg);
 /* 1 if the host address is in the exempt list. */
-int defence_conf_exempt(const struct defence_conf *dc, const struct defence_net *host);
+int defence_conf_exempt(const struct defence_conf *dc, const struct net_prefix *host);
 
 #endif

@@ -68,39 +68,34 @@ const struct conf *defence_srv_config(void)
 	return defence_srv_conf;
 }
 
-static int defence_srv_in_trusted(const struct conf *c, const struct defence_net *net,
+static int defence_srv_in_trusted(const struct conf *c, const struct net_prefix *net,
                                   int either_way)
 {
 	size_t i;
 
 	if (c == NULL)
 		return 0;
-	for (i = 0; i < c->ntrusted; i++) {
-		struct defence_net t;
-		memset(&t, 0, sizeof(t));
-		t.family = (uint8_t)c->trusted[i].family;
-		t.bits = (uint8_t)c->trusted[i].bits;
-		memcpy(t.addr, c->trusted[i].addr, 16);
-		if (defence_net_contains(&t, net) || (either_way && defence_net_contains(net, &t)))
+	for (i = 0; i < c->ntrusted; i++)
+		if (net_prefix_contains(&c->trusted[i], net) ||
+		    (either_way && net_prefix_contains(net, &c->trusted[i])))
 			return 1;
-	}
 	for (i = 0; i < c->defence.nexempt; i++)
-		if (defence_net_contains(&c->defence.exempt[i], net) ||
-		    (either_way && defence_net_contains(net, &c->defence.exempt[i])))
+		if (net_prefix_contains(&c->defence.exempt[i], net) ||
+		    (either_way && net_prefix_contains(net, &c->defence.exempt[i])))
 			return 1;
 	return 0;
 }
 
 int defence_srv_exempt(const struct sockaddr *sa)
 {
-	struct defence_net host;
+	struct net_prefix host;
 
-	if (defence_net_from_sa(sa, &host) < 0)
+	if (net_prefix_from_sa(sa, &host) < 0)
 		return 1;
 	return defence_srv_in_trusted(defence_srv_conf, &host, 0);
 }
 
-int defence_srv_protected(const struct conf *conf, const struct defence_net *net)
+int defence_srv_protected(const struct conf *conf, const struct net_prefix *net)
 {
 	return defence_srv_in_trusted(conf, net, 1);
 }

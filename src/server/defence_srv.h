@@ -28,7 +28,7 @@ const struct conf *defence_srv_config(void);
 int defence_srv_exempt(const struct sockaddr *sa);
 /* 1 if net overlaps a trusted or exempt network of conf (it may not be
  * banned). */
-int defence_srv_protected(const struct conf *conf, const struct defence_net *net);
+int defence_srv_protected(const struct conf *conf, const struct net_prefix *net);
 /* Save the bans if they changed and the last save is old enough; returns
  * when to call again (0: nothing pending). */
 int64_t defence_srv_tick(int64_t now);

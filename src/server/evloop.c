@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "ctl.h"
 #include "defence_srv.h"
 #include "log.h"
@@ -53,7 +54,7 @@ struct evconn {
 	int64_t hold_until;   /* tarpit: output and input wait until then, or 0 */
 	int64_t req_deadline; /* the request under way must be done by then, or 0 */
 	int64_t born, last_reply;
-	struct defence_net host;
+	struct net_prefix host;
 };
 
 static struct lsock *evloop_ls;
@@ -78,7 +79,6 @@ static int evloop_bind_one(struct srv *srv, const struct conf_listener *l, const
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		int one = 1;
-		void *p;
 		if (fd < 0)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -91,10 +91,7 @@ static int evloop_bind_one(struct srv *srv, const struct conf_listener *l, const
 			freeaddrinfo(res);
 			return -1;
 		}
-		p = realloc(evloop_ls, (evloop_nls + 1) * sizeof(*evloop_ls));
-		if (p == NULL)
-			abort();
-		evloop_ls = p;
+		evloop_ls = xreallocarray(evloop_ls, evloop_nls + 1, sizeof(*evloop_ls));
 		evloop_ls[evloop_nls].fd = fd;
 		evloop_ls[evloop_nls].l = l;
 		evloop_nls++;
@@ -530,7 +527,7 @@ static int evloop_evict(struct srv *srv, struct evconn **conns, size_t *nconn, u
  * authenticate, and every second would cost each submission). Trusted networks and clients that passed
  * within a day are greeted at once. */
 static int evloop_greet_delay(struct srv *srv, const struct conf_listener *l,
-                              const struct sockaddr *sa, const struct defence_net *host,
+                              const struct sockaddr *sa, const struct net_prefix *host,
                               int64_t now)
 {
 	int delay = srv->conf->greeting_delay;
@@ -550,12 +547,12 @@ static void evloop_admit(struct srv *srv, struct lsock *ls, int fd,
 {
 	const struct sockaddr *sa = (const struct sockaddr *)ss;
 	struct defence *d = defence_srv();
-	struct defence_net host;
+	struct net_prefix host;
 	int one = 1, counted = 0, exempt = defence_srv_exempt(sa), delay;
 	struct evconn *c;
 	void *p;
 
-	if (defence_net_from_sa(sa, &host) < 0)
+	if (net_prefix_from_sa(sa, &host) < 0)
 		memset(&host, 0, sizeof(host));
 	if (d != NULL && !exempt) {
 		switch (defence_connect(d, &host, now)) {
@@ -722,12 +719,8 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 		size_t np = 0, npconn, nctl;
 		int again = committed, r, kick = 0;
 		struct defence *d = defence_srv();
-		void *p = realloc(pfd, (1 + evloop_nls + nconn + CTL_POLLFDS) * sizeof(*pfd));
-
 		committed = 0;
-		if (p == NULL)
-			abort();
-		pfd = p;
+		pfd = xreallocarray(pfd, 1 + evloop_nls + nconn + CTL_POLLFDS, sizeof(*pfd));
 		pfd[np++] = (struct pollfd){evloop_sigpipe[0], POLLIN, 0};
 		for (i = 0; i < evloop_nls; i++)
 			pfd[np++] = (struct pollfd){evloop_ls[i].fd, POLLIN, 0};

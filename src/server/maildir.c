@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "base/buf.h"
 
 #define MAILDIR_PATH_MAX 4096
@@ -57,20 +58,6 @@ static int maildir_mkdir(const char *dir, const char *sub, struct cl_err *err)
 	return r;
 }
 
-static int maildir_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copy in to out turning CRLF into LF (a CR before the chunk end waits);
  * adds the bytes written to *total. */
 static int maildir_copy(int in, int out, size_t *total)
@@ -94,12 +81,12 @@ static int maildir_copy(int in, int out, size_t *total)
 			if (!cr)
 				ob[o++] = ib[i];
 		}
-		if (maildir_write_all(out, ob, o) < 0)
+		if (fd_write_all(out, ob, o) < 0)
 			return -1;
 		*total += o;
 	}
 	if (cr) {
-		if (maildir_write_all(out, "\r", 1) < 0)
+		if (fd_write_all(out, "\r", 1) < 0)
 			return -1;
 		*total += 1;
 	}
@@ -220,7 +207,7 @@ int maildir_batch_add(struct maildir_batch *b, const char *dir, int fd, const ch
 		 * parser refused them), so it cannot add a line of its own. */
 		struct buf rp = BUF_INIT(1024);
 		int r = buf_printf(&rp, "Return-Path: <%s>\n", return_path) < 0 ||
-		        maildir_write_all(out, rp.data, rp.len) < 0;
+		        fd_write_all(out, rp.data, rp.len) < 0;
 		written += rp.len;
 		buf_free(&rp);
 		if (r) {

@@ -34,7 +34,7 @@ struct peer {
 	long long size;         /* of the message being committed */
 	/* The defence (defence_srv.h): who the client is, what this feed
 	 * earned it (a reply delay, a ban), the account AUTH looked up. */
-	struct defence_net host;
+	struct net_prefix host;
 	int exempt, banned, throttled;
 	int unusable; /* the mechanism cannot check this account's password */
 	char mech[32];
@@ -484,7 +484,7 @@ struct peer *peer_new(struct srv *srv, const struct conf_listener *l,
 	s->l = l;
 	peer_addr_text(peer, s->peer, sizeof(s->peer));
 	s->trusted = conf_trusted(srv->conf, peer);
-	if (defence_net_from_sa(peer, &s->host) < 0)
+	if (net_prefix_from_sa(peer, &s->host) < 0)
 		memset(&s->host, 0, sizeof(s->host));
 	s->exempt = defence_srv_exempt(peer);
 	s->tls = tls_now;
@@ -585,7 +585,7 @@ int peer_exempt(const struct peer *s)
 	return s->exempt;
 }
 
-const struct defence_net *peer_host(const struct peer *s)
+const struct net_prefix *peer_host(const struct peer *s)
 {
 	return &s->host;
 }

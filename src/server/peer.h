@@ -7,7 +7,7 @@
 #define CLSMTPD_SESSION_H
 
 #include <sys/socket.h>
-#include "defence_net.h"
+#include "netprefix.h"
 #include "server.h"
 #include "serve/smtp_server.h"
 
@@ -39,7 +39,7 @@ long peer_take_delay(struct peer *s);
 int peer_banned(const struct peer *s);
 /* Trusted or ban_exempt: never delayed, banned, limited or evicted. */
 int peer_exempt(const struct peer *s);
-const struct defence_net *peer_host(const struct peer *s);
+const struct net_prefix *peer_host(const struct peer *s);
 /* sasl_server_lookup_fn (arg: the struct srv): users_lookup, plus the
  * per-account limit of the defence for the session whose AUTH runs. */
 int peer_sasl_lookup(void *arg, const char *user, struct sasl_server_cred *cred);

@@ -20,21 +20,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
+
 /* passwordeval gets this long to answer. */
 #define RELAY_EVAL_TIMEOUT_MS (30 * 1000)
-
-static char *relay_conf_dup(const char *s)
-{
-	char *d = strdup(s);
-	if (d == NULL)
-		abort();
-	return d;
-}
 
 static void relay_conf_set(char **dst, const char *v)
 {
 	free(*dst);
-	*dst = relay_conf_dup(v);
+	*dst = xstrdup(v);
 }
 
 void relay_conf_init(struct relay_conf *rc)
@@ -145,10 +139,8 @@ static int relay_conf_hostport(const char *s, const char *defport, char **host, 
 		if (errno != 0 || *end != '\0' || end == colon + 1 || p < 1 || p > 65535)
 			return -1;
 	}
-	*host = strndup(s, (size_t)(hend - s));
-	*port = relay_conf_dup(colon ? colon + 1 : defport);
-	if (*host == NULL)
-		abort();
+	*host = xstrndup(s, (size_t)(hend - s));
+	*port = xstrdup(colon ? colon + 1 : defport);
 	return 0;
 }
 
@@ -280,11 +272,9 @@ int relay_conf_directive(struct relay_conf *rc, char **w, size_t n, int line, co
 			*msg = "usage: route DOMAIN HOST[:PORT]";
 			return 1;
 		}
-		nr = realloc(rc->route, (rc->nroute + 1) * sizeof(*nr));
-		if (nr == NULL)
-			abort();
+		nr = xreallocarray(rc->route, rc->nroute + 1, sizeof(*nr));
 		rc->route = nr;
-		r.domain = relay_conf_dup(w[1]);
+		r.domain = xstrdup(w[1]);
 		rc->route[rc->nroute++] = r;
 	} else {
 		return 0;

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/utf8.h"
 #include "msg/compose.h"
 #include "msg/hdr.h"
 #include "msg/rawmsg_addr.h"
@@ -73,16 +74,6 @@ void rawmsg_free(struct rawmsg *m)
 	buf_free(&m->added);
 }
 
-static int rawmsg_has_8bit(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
 /* Length of the name if the line starts a field (ftext, 33-126 but ':',
  * then ':'), else 0. */
 static size_t rawmsg_field_name(const char *s, size_t len)
@@ -120,7 +111,7 @@ static int rawmsg_write(struct rawmsg *m, const char *p, size_t n, struct cl_err
 	ssize_t w;
 
 	if (!m->is_8bit)
-		m->is_8bit = rawmsg_has_8bit(p, n);
+		m->is_8bit = !utf8_is_ascii(p, n);
 	while (n > 0) {
 		w = write(m->fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -187,7 +178,7 @@ static int rawmsg_header_line(struct rawmsg_reader *rd, const char *l, size_t n,
 		m->has_from |= rawmsg_name_is(l, k, "From");
 	}
 	if (!rd->dropping) {
-		m->is_8bit |= rawmsg_has_8bit(l, n);
+		m->is_8bit |= !utf8_is_ascii(l, n);
 		rd->kept += n;
 	}
 	if (buf_add(&m->header, l, n) < 0)
@@ -529,7 +520,7 @@ int rawmsg_complete(struct rawmsg *m, const struct rawmsg_add *a, struct cl_err 
 	buf_free(&v);
 	if (r)
 		return err_set(err, CL_EDATA, "the header fields to add are too long");
-	m->is_8bit |= rawmsg_has_8bit(m->added.data ? m->added.data : "", m->added.len);
+	m->is_8bit |= !utf8_is_ascii(m->added.data ? m->added.data : "", m->added.len);
 	return 0;
 }
 

@@ -1,7 +1,12 @@
 /*
- * body_source.c - a body source over bytes in memory (body_source.h).
+ * body_source.c - body sources over bytes in memory and over a file
+ * descriptor (body_source.h).
  */
 #include "smtp/body_source.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
 
 static int smtp_mem_read(void *arg, struct buf *out, size_t max, struct cl_err *err)
 {
@@ -25,4 +30,43 @@ void smtp_body_from_memory(struct smtp_body_source *src, struct smtp_mem_source 
 	src->read = smtp_mem_read;
 	src->arg = mem;
 	src->size = (long long)len;
+}
+
+static int smtp_fd_read(void *arg, struct buf *out, size_t max, struct cl_err *err)
+{
+	struct smtp_fd_source *fs = arg;
+	char tmp[65536];
+	size_t got = 0, want;
+	ssize_t n;
+
+	while (got < max && fs->left > 0) {
+		want = max - got < sizeof(tmp) ? max - got : sizeof(tmp);
+		if ((long long)want > fs->left)
+			want = (size_t)fs->left;
+		n = read(fs->fd, tmp, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, CL_EIO, "%s: reading the message: %s", fs->what,
+			               strerror(errno));
+		if (n == 0)
+			return err_set(err, CL_EIO, "%s: the message file is shorter than its recorded size",
+			               fs->what);
+		if (buf_add(out, tmp, (size_t)n) < 0)
+			return err_set(err, CL_ESOFTWARE, "out of memory");
+		got += (size_t)n;
+		fs->left -= n;
+	}
+	return fs->left > 0;
+}
+
+void smtp_body_from_fd(struct smtp_body_source *src, struct smtp_fd_source *fs, int fd,
+                       long long size, const char *what)
+{
+	fs->fd = fd;
+	fs->left = size;
+	fs->what = what;
+	src->read = smtp_fd_read;
+	src->arg = fs;
+	src->size = size;
 }

@@ -28,4 +28,15 @@ struct smtp_mem_source {
 void smtp_body_from_memory(struct smtp_body_source *src, struct smtp_mem_source *mem,
 			   const char *data, size_t len);
 
+/* A body source over size bytes of a file descriptor, read from where it
+ * stands; what names the file in errors ("spool", "queue"): a read error,
+ * or an end before size bytes (the file changed under us), is CL_EIO. */
+struct smtp_fd_source {
+	int fd;
+	long long left;
+	const char *what;
+};
+void smtp_body_from_fd(struct smtp_body_source *src, struct smtp_fd_source *fs, int fd,
+                       long long size, const char *what);
+
 #endif

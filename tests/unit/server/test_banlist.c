@@ -27,18 +27,18 @@ static struct defence *mk(int64_t mono_now, long long wall_now)
 	return d;
 }
 
-static struct defence_net net(const char *s)
+static struct net_prefix net(const char *s)
 {
-	struct defence_net n;
+	struct net_prefix n;
 
-	if (defence_net_parse(s, &n) < 0)
+	if (net_prefix_parse(s, &n) < 0)
 		abort();
 	return n;
 }
 
 static void ban5(struct defence *d, const char *addr, int64_t t)
 {
-	struct defence_net a = net(addr);
+	struct net_prefix a = net(addr);
 	int i;
 
 	for (i = 0; i < 5; i++)
@@ -63,7 +63,7 @@ TEST(test_bans_survive_a_restart_with_their_time_left)
 {
 	struct buf p = BUF_INIT(256), tmp = BUF_INIT(256);
 	struct defence *d = mk(5000000, WALL0), *d2;
-	struct defence_net perm = net("192.0.2.0/24"), a = net("198.51.100.7");
+	struct net_prefix perm = net("192.0.2.0/24"), a = net("198.51.100.7");
 	struct cl_err err;
 	unsigned skipped = 9;
 	struct stat st;
@@ -98,7 +98,7 @@ TEST(test_ban_list_format_is_one_line_per_ban)
 {
 	struct buf p = BUF_INIT(256), text = BUF_INIT(4096);
 	struct defence *d = mk(1000, WALL0);
-	struct defence_net perm = net("2001:db8::/48");
+	struct net_prefix perm = net("2001:db8::/48");
 	struct cl_err err;
 	FILE *f;
 	char line[256];
@@ -124,7 +124,7 @@ TEST(test_damaged_lines_are_skipped_and_counted)
 {
 	struct buf p = BUF_INIT(256);
 	struct defence *d = mk(1000, WALL0);
-	struct defence_net a = net("198.51.100.9"), b = net("203.0.113.0/24");
+	struct net_prefix a = net("198.51.100.9"), b = net("203.0.113.0/24");
 	struct cl_err err;
 	unsigned skipped = 0;
 
@@ -202,7 +202,7 @@ TEST(test_defence_directives_are_range_checked)
 	char *w6[] = {"hostname", "x"};
 	char *w7[] = {"auth_failure_delay", "5", "1"};
 	char *w8[] = {"ban_exempt", "example.org"};
-	struct defence_net lo = net("127.0.0.1"), ten = net("10.1.2.3");
+	struct net_prefix lo = net("127.0.0.1"), ten = net("10.1.2.3");
 
 	defence_conf_default(&dc);
 	CHECK(defence_conf_exempt(&dc, &lo));

@@ -33,46 +33,46 @@ static struct defence *mk(struct defence_conf *dc)
 	return d;
 }
 
-static struct defence_net host(const char *s)
+static struct net_prefix host(const char *s)
 {
-	struct defence_net n;
+	struct net_prefix n;
 
-	if (defence_net_parse(s, &n) < 0)
+	if (net_prefix_parse(s, &n) < 0)
 		abort();
 	return n;
 }
 
 TEST(test_net_parse_masks_and_formats)
 {
-	struct defence_net n = host("192.0.2.77/24"), h = host("192.0.2.5"), o = host("192.0.3.5");
-	char t[DEFENCE_NET_TEXT_MAX];
+	struct net_prefix n = host("192.0.2.77/24"), h = host("192.0.2.5"), o = host("192.0.3.5");
+	char t[NET_PREFIX_TEXT_MAX];
 
-	defence_net_format(&n, 0, t, sizeof(t));
+	net_prefix_format(&n, 0, t, sizeof(t));
 	CHECK_STR(t, "192.0.2.0/24");
-	CHECK(defence_net_contains(&n, &h));
-	CHECK(!defence_net_contains(&n, &o));
-	CHECK(!defence_net_contains(&h, &n));
+	CHECK(net_prefix_contains(&n, &h));
+	CHECK(!net_prefix_contains(&n, &o));
+	CHECK(!net_prefix_contains(&h, &n));
 	n = host("2001:db8:1:2:3:4:5:6/64");
-	defence_net_format(&n, 0, t, sizeof(t));
+	net_prefix_format(&n, 0, t, sizeof(t));
 	CHECK_STR(t, "2001:db8:1:2::/64");
-	defence_net_format(&h, 1, t, sizeof(t));
+	net_prefix_format(&h, 1, t, sizeof(t));
 	CHECK_STR(t, "192.0.2.5");
-	CHECK(defence_net_parse("192.0.2.1/33", &n) < 0);
-	CHECK(defence_net_parse("example.org", &n) < 0);
-	CHECK(defence_net_parse("", &n) < 0);
+	CHECK(net_prefix_parse("192.0.2.1/33", &n) < 0);
+	CHECK(net_prefix_parse("example.org", &n) < 0);
+	CHECK(net_prefix_parse("", &n) < 0);
 }
 
 TEST(test_net_from_v4_mapped_socket_address_is_ipv4)
 {
 	struct sockaddr_in6 a;
-	struct defence_net n;
-	char t[DEFENCE_NET_TEXT_MAX];
+	struct net_prefix n;
+	char t[NET_PREFIX_TEXT_MAX];
 
 	memset(&a, 0, sizeof(a));
 	a.sin6_family = AF_INET6;
 	inet_pton(AF_INET6, "::ffff:198.51.100.7", &a.sin6_addr);
-	CHECK(defence_net_from_sa((struct sockaddr *)&a, &n) == 0);
-	defence_net_format(&n, 1, t, sizeof(t));
+	CHECK(net_prefix_from_sa((struct sockaddr *)&a, &n) == 0);
+	net_prefix_format(&n, 1, t, sizeof(t));
 	CHECK_STR(t, "198.51.100.7");
 	CHECK_INT(n.family, AF_INET);
 }
@@ -81,7 +81,7 @@ TEST(test_auth_failures_ban_at_the_threshold)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 	int i;
 
 	defence_conf_default(&dc);
@@ -107,7 +107,7 @@ TEST(test_failures_outside_the_window_do_not_add_up)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 	int i;
 
 	defence_conf_default(&dc);
@@ -125,7 +125,7 @@ TEST(test_auth_delay_doubles_up_to_the_dovecot_maximum)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 
 	defence_conf_default(&dc);
 	dc.ban_auth = 0; /* never ban: see the whole schedule */
@@ -143,7 +143,7 @@ TEST(test_auth_delay_doubles_up_to_the_dovecot_maximum)
 	defence_free(d);
 }
 
-static void ban_now(struct defence *d, const struct defence_net *a, int64_t t)
+static void ban_now(struct defence *d, const struct net_prefix *a, int64_t t)
 {
 	int i;
 
@@ -155,7 +155,7 @@ TEST(test_repeat_offenders_are_banned_twice_as_long_up_to_the_maximum)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 	int64_t t = T0;
 	long want[] = {600, 1200, 2400, 3000, 3000};
 	size_t k;
@@ -177,7 +177,7 @@ TEST(test_offences_are_forgiven_after_ban_memory)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 	int64_t t = T0;
 
 	defence_conf_default(&dc);
@@ -194,7 +194,7 @@ TEST(test_ipv4_slash24_aggregation_bans_the_neighbours)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("203.0.113.5"), b = host("203.0.113.200"),
+	struct net_prefix a = host("203.0.113.5"), b = host("203.0.113.200"),
 	                   c = host("203.0.114.1");
 	int i;
 
@@ -215,7 +215,7 @@ TEST(test_ipv6_clients_share_their_slash64)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("2001:db8:aa:bb::1"), b = host("2001:db8:aa:bb:ffff::9"),
+	struct net_prefix a = host("2001:db8:aa:bb::1"), b = host("2001:db8:aa:bb:ffff::9"),
 	                   c = host("2001:db8:aa:bc::1");
 
 	defence_conf_default(&dc);
@@ -230,7 +230,7 @@ TEST(test_manual_network_ban_refuses_its_hosts_until_unbanned)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net net = host("192.0.2.0/24"), in = host("192.0.2.99"),
+	struct net_prefix net = host("192.0.2.0/24"), in = host("192.0.2.99"),
 	                   out = host("192.0.3.1");
 
 	defence_conf_default(&dc);
@@ -253,7 +253,7 @@ TEST(test_ban_generation_changes_with_each_ban)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 	unsigned g;
 
 	defence_conf_default(&dc);
@@ -272,7 +272,7 @@ TEST(test_connection_limit_per_client)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7"), b = host("198.51.100.8");
+	struct net_prefix a = host("198.51.100.7"), b = host("198.51.100.8");
 	int i;
 
 	defence_conf_default(&dc);
@@ -292,7 +292,7 @@ TEST(test_client_table_stays_bounded_and_keeps_bans_and_connections)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net banned = host("198.51.100.7"), busy = host("198.51.100.8"), a;
+	struct net_prefix banned = host("198.51.100.7"), busy = host("198.51.100.8"), a;
 	int i;
 
 	defence_conf_default(&dc);
@@ -324,7 +324,7 @@ TEST(test_account_under_attack_is_throttled_from_unknown_addresses)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net owner = host("192.0.2.10"), bot;
+	struct net_prefix owner = host("192.0.2.10"), bot;
 	int i, throttled = 0, checked = 0;
 
 	defence_conf_default(&dc);
@@ -364,7 +364,7 @@ TEST(test_pregreet_pass_is_remembered_for_a_day)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 
 	defence_conf_default(&dc);
 	d = mk(&dc);
@@ -379,7 +379,7 @@ TEST(test_user_names_cannot_forge_log_fields)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 	struct buf w = BUF_INIT(512);
 	int i;
 
@@ -402,7 +402,7 @@ TEST(test_relay_attempts_and_protocol_errors_have_their_thresholds)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7"), b = host("198.51.100.8");
+	struct net_prefix a = host("198.51.100.7"), b = host("198.51.100.8");
 	int i;
 
 	defence_conf_default(&dc);
@@ -422,7 +422,7 @@ TEST(test_stats_summary_counts_decisions)
 {
 	struct defence_conf dc;
 	struct defence *d;
-	struct defence_net a = host("198.51.100.7");
+	struct net_prefix a = host("198.51.100.7");
 	struct buf b = BUF_INIT(4096);
 
 	defence_conf_default(&dc);

@@ -1,9 +1,9 @@
 /*
- * defence_net.c - parsing, masking, comparing and printing the networks the
- * defence works with (defence_net.h). Only numeric addresses: nothing here
+ * netprefix.c - parsing, masking, comparing and printing IP networks
+ * (netprefix.h). Only numeric addresses: nothing here
  * resolves a name.
  */
-#include "defence_net.h"
+#include "netprefix.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 
 #include "base/buf.h"
 
-void defence_net_mask(struct defence_net *n, int bits)
+void net_prefix_mask(struct net_prefix *n, int bits)
 {
 	int max = n->family == AF_INET ? 32 : 128, i;
 
@@ -32,7 +32,7 @@ void defence_net_mask(struct defence_net *n, int bits)
 	n->bits = (uint8_t)bits;
 }
 
-int defence_net_parse(const char *s, struct defence_net *n)
+int net_prefix_parse(const char *s, struct net_prefix *n)
 {
 	char tmp[64];
 	const char *slash = strchr(s, '/');
@@ -59,12 +59,12 @@ int defence_net_parse(const char *s, struct defence_net *n)
 		b = strtol(slash + 1, &end, 10);
 		if (errno || end == slash + 1 || *end != '\0' || b < 0 || b > max)
 			return -1;
-		defence_net_mask(n, (int)b);
+		net_prefix_mask(n, (int)b);
 	}
 	return 0;
 }
 
-int defence_net_from_sa(const struct sockaddr *sa, struct defence_net *n)
+int net_prefix_from_sa(const struct sockaddr *sa, struct net_prefix *n)
 {
 	memset(n, 0, sizeof(*n));
 	if (sa->sa_family == AF_INET) {
@@ -90,26 +90,26 @@ int defence_net_from_sa(const struct sockaddr *sa, struct defence_net *n)
 	return -1;
 }
 
-int defence_net_contains(const struct defence_net *net, const struct defence_net *addr)
+int net_prefix_contains(const struct net_prefix *net, const struct net_prefix *addr)
 {
-	struct defence_net a;
+	struct net_prefix a;
 
 	if (net->family != addr->family || addr->bits < net->bits)
 		return 0;
 	a = *addr;
-	defence_net_mask(&a, net->bits);
+	net_prefix_mask(&a, net->bits);
 	return memcmp(a.addr, net->addr, 16) == 0;
 }
 
-int defence_net_equal(const struct defence_net *a, const struct defence_net *b)
+int net_prefix_equal(const struct net_prefix *a, const struct net_prefix *b)
 {
 	return a->family == b->family && a->bits == b->bits && memcmp(a->addr, b->addr, 16) == 0;
 }
 
-void defence_net_format(const struct defence_net *n, int host_short, char *out, size_t max)
+void net_prefix_format(const struct net_prefix *n, int host_short, char *out, size_t max)
 {
 	char a[INET6_ADDRSTRLEN];
-	struct buf b = BUF_INIT(DEFENCE_NET_TEXT_MAX - 1);
+	struct buf b = BUF_INIT(NET_PREFIX_TEXT_MAX - 1);
 	int host = n->bits == (n->family == AF_INET ? 32 : 128);
 
 	if (max == 0)
@@ -126,7 +126,7 @@ void defence_net_format(const struct defence_net *n, int host_short, char *out, 
 	buf_free(&b);
 }
 
-uint32_t defence_net_hash(const struct defence_net *n, uint32_t seed)
+uint32_t net_prefix_hash(const struct net_prefix *n, uint32_t seed)
 {
 	/* FNV-1a over the key, from a seeded basis. */
 	uint32_t h = 2166136261u ^ seed;
