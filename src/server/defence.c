@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lru.h"
+
 /* Accounts tracked at once (only existing accounts are reported). */
 #define DEFENCE_USERS_MAX 4096
 /* How far from the LRU tail we look for a record to evict. */
@@ -25,7 +27,8 @@ static const char *const defence_reasons[] = {"auth-failures", "relay-attempts",
 
 struct defence_rec {
 	struct net_prefix key;
-	struct defence_rec *hnext, *newer, *older;
+	struct defence_rec *hnext;
+	struct lru_node lru;
 	int64_t ban_until;      /* monotonic ms; 0: no active ban */
 	long long ban_end_wall; /* seconds: end of the last ban (0: permanent) */
 	unsigned offences;
@@ -40,7 +43,8 @@ struct defence_rec {
 
 struct defence_user {
 	char *name;
-	struct defence_user *hnext, *newer, *older;
+	struct defence_user *hnext;
+	struct lru_node lru;
 	int64_t *times;
 	uint16_t n, pos;
 	int64_t next_try;
@@ -54,10 +58,10 @@ struct defence {
 	struct defence_rec **tab;
 	size_t nb, nrec;
 	unsigned active; /* records with nconn > 0 */
-	struct defence_rec *newest, *oldest;
+	struct lru clients; /* of struct defence_rec */
 	struct defence_user **utab;
 	size_t unb, nuser;
-	struct defence_user *unewest, *uoldest;
+	struct lru users; /* of struct defence_user */
 	unsigned banlen[2][129]; /* records with ban_until != 0, by family and length */
 	unsigned cap[DEFENCE_KINDS];
 	unsigned gen;
@@ -107,18 +111,20 @@ struct defence *defence_new(const struct defence_conf *dc, uint32_t seed)
 
 void defence_free(struct defence *d)
 {
-	struct defence_rec *r, *rn;
-	struct defence_user *u, *un;
+	struct defence_rec *r;
+	struct defence_user *u;
 
 	if (d == NULL)
 		return;
-	for (r = d->newest; r != NULL; r = rn) {
-		rn = r->older;
+	while (d->clients.newest != NULL) {
+		r = LRU_ENTRY(d->clients.newest, struct defence_rec, lru);
+		lru_unlink(&d->clients, &r->lru);
 		free(r->times);
 		free(r);
 	}
-	for (u = d->unewest; u != NULL; u = un) {
-		un = u->older;
+	while (d->users.newest != NULL) {
+		u = LRU_ENTRY(d->users.newest, struct defence_user, lru);
+		lru_unlink(&d->users, &u->lru);
 		free(u->times);
 		free(u->name);
 		free(u);
@@ -221,30 +227,6 @@ void defence_client_key(const struct defence *d, const struct net_prefix *host,
 
 /* ---- the client table ------------------------------------------------ */
 
-static void defence_lru_unlink(struct defence *d, struct defence_rec *r)
-{
-	if (r->newer)
-		r->newer->older = r->older;
-	else
-		d->newest = r->older;
-	if (r->older)
-		r->older->newer = r->newer;
-	else
-		d->oldest = r->newer;
-	r->newer = r->older = NULL;
-}
-
-static void defence_lru_front(struct defence *d, struct defence_rec *r)
-{
-	r->older = d->newest;
-	r->newer = NULL;
-	if (d->newest)
-		d->newest->newer = r;
-	d->newest = r;
-	if (d->oldest == NULL)
-		d->oldest = r;
-}
-
 static int defence_fam(const struct net_prefix *n)
 {
 	return n->family == AF_INET ? 0 : 1;
@@ -266,7 +248,7 @@ static void defence_remove(struct defence *d, struct defence_rec *r)
 	while (*pp != r)
 		pp = &(*pp)->hnext;
 	*pp = r->hnext;
-	defence_lru_unlink(d, r);
+	lru_unlink(&d->clients, &r->lru);
 	if (r->ban_until != 0)
 		d->banlen[defence_fam(&r->key)][r->key.bits]--;
 	free(r->times);
@@ -279,9 +261,11 @@ static void defence_remove(struct defence *d, struct defence_rec *r)
 static int defence_evict(struct defence *d, int64_t now)
 {
 	struct defence_rec *r, *fallback = NULL;
+	struct lru_node *n;
 	int i;
 
-	for (r = d->oldest, i = 0; r != NULL && i < DEFENCE_EVICT_SCAN; r = r->newer, i++) {
+	for (n = d->clients.oldest, i = 0; n != NULL && i < DEFENCE_EVICT_SCAN; n = n->newer, i++) {
+		r = LRU_ENTRY(n, struct defence_rec, lru);
 		if (r->nconn > 0 || (r->ban_until != 0 && r->ban_until > now))
 			continue;
 		if (!r->has_ban) {
@@ -304,8 +288,7 @@ static struct defence_rec *defence_get(struct defence *d, const struct net_prefi
 	size_t h;
 
 	if (r != NULL) {
-		defence_lru_unlink(d, r);
-		defence_lru_front(d, r);
+		lru_touch(&d->clients, &r->lru);
 		return r;
 	}
 	if (d->nrec >= d->c.max_clients && defence_evict(d, now) < 0)
@@ -317,7 +300,7 @@ static struct defence_rec *defence_get(struct defence *d, const struct net_prefi
 	h = net_prefix_hash(key, d->seed) & (d->nb - 1);
 	r->hnext = d->tab[h];
 	d->tab[h] = r;
-	defence_lru_front(d, r);
+	lru_front(&d->clients, &r->lru);
 	d->nrec++;
 	return r;
 }
@@ -575,10 +558,12 @@ int defence_ban(struct defence *d, const struct net_prefix *net, long seconds, i
 int defence_unban(struct defence *d, const struct net_prefix *net, int64_t now)
 {
 	struct defence_rec *r;
+	struct lru_node *node;
 	int lifted = 0;
 	char n[NET_PREFIX_TEXT_MAX];
 
-	for (r = d->newest; r != NULL; r = r->older) {
+	for (node = d->clients.newest; node != NULL; node = node->older) {
+		r = LRU_ENTRY(node, struct defence_rec, lru);
 		if (!r->has_ban ||
 		    !(net_prefix_contains(net, &r->key) || net_prefix_contains(&r->key, net)))
 			continue;
@@ -633,30 +618,6 @@ static uint32_t defence_user_hash(const struct defence *d, const char *s)
 	return h;
 }
 
-static void defence_user_unlink(struct defence *d, struct defence_user *u)
-{
-	if (u->newer)
-		u->newer->older = u->older;
-	else
-		d->unewest = u->older;
-	if (u->older)
-		u->older->newer = u->newer;
-	else
-		d->uoldest = u->newer;
-	u->newer = u->older = NULL;
-}
-
-static void defence_user_front(struct defence *d, struct defence_user *u)
-{
-	u->older = d->unewest;
-	u->newer = NULL;
-	if (d->unewest)
-		d->unewest->newer = u;
-	d->unewest = u;
-	if (d->uoldest == NULL)
-		d->uoldest = u;
-}
-
 static struct defence_user *defence_user_find(struct defence *d, const char *name)
 {
 	struct defence_user *u = d->utab[defence_user_hash(d, name) & (d->unb - 1)];
@@ -673,7 +634,7 @@ static void defence_user_drop(struct defence *d, struct defence_user *u)
 	while (*pp != u)
 		pp = &(*pp)->hnext;
 	*pp = u->hnext;
-	defence_user_unlink(d, u);
+	lru_unlink(&d->users, &u->lru);
 	free(u->times);
 	free(u->name);
 	free(u);
@@ -686,12 +647,11 @@ static struct defence_user *defence_user_get(struct defence *d, const char *name
 	size_t h;
 
 	if (u != NULL) {
-		defence_user_unlink(d, u);
-		defence_user_front(d, u);
+		lru_touch(&d->users, &u->lru);
 		return u;
 	}
 	if (d->nuser >= DEFENCE_USERS_MAX)
-		defence_user_drop(d, d->uoldest);
+		defence_user_drop(d, LRU_ENTRY(d->users.oldest, struct defence_user, lru));
 	u = calloc(1, sizeof(*u));
 	if (u == NULL)
 		return NULL;
@@ -706,7 +666,7 @@ static struct defence_user *defence_user_get(struct defence *d, const char *name
 	h = defence_user_hash(d, name) & (d->unb - 1);
 	u->hnext = d->utab[h];
 	d->utab[h] = u;
-	defence_user_front(d, u);
+	lru_front(&d->users, &u->lru);
 	d->nuser++;
 	return u;
 }
@@ -815,13 +775,15 @@ void defence_bans_foreach(struct defence *d, int64_t now, int history,
                           void (*fn)(void *arg, const struct defence_ban_info *b), void *arg)
 {
 	struct defence_rec *r;
+	struct lru_node *n;
 	long long wall = defence_wall(d, now);
 	int pass;
 
 	for (pass = 0; pass < (history ? 2 : 1); pass++) {
-		for (r = d->oldest; r != NULL; r = r->newer) {
+		for (n = d->clients.oldest; n != NULL; n = n->newer) {
 			struct defence_ban_info b;
 			int active;
+			r = LRU_ENTRY(n, struct defence_rec, lru);
 			if (!r->has_ban)
 				continue;
 			if (r->ban_until != 0 && r->ban_until <= now) {
