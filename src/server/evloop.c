@@ -700,139 +700,141 @@ static int evloop_timers(struct srv *srv, struct evconn *c, int64_t now)
 	return 0;
 }
 
-int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(struct srv *))
-{
-	struct evconn **conns = NULL;
-	size_t nconn = 0, i, k;
-	struct pollfd *pfd = NULL;
-	unsigned seen_gen = defence_srv() ? defence_generation(defence_srv()) : 0;
-	struct cl_err cerr;
-	int committed = 0;
+/* What lives across the turns of the loop. */
+struct evloop_state {
+	struct evconn **conns;
+	size_t nconn;
+	struct pollfd *pfd;  /* [0] the signal pipe, then listeners, connections, control */
+	size_t np, npconn, nctl;
+	unsigned seen_gen;   /* the defence's ban generation last acted on */
+	int committed;       /* the last turn committed: do not wait in poll */
+};
 
-	if (evloop_signals() < 0)
-		return -1;
-	if (srv->committer == NULL &&
-	    committer_new(&srv->committer, peer_orphan_committed, srv, &cerr) < 0)
-		log_msg(LOG_WARNING, "%s; committing each message alone", cerr.msg);
-	while (!evloop_got_term) {
-		int64_t now = timeout_now_ms(), next = now + 60000, t;
-		size_t np = 0, npconn, nctl;
-		int again = committed, r, kick = 0;
-		struct defence *d = defence_srv();
-		committed = 0;
-		pfd = xreallocarray(pfd, 1 + evloop_nls + nconn + CTL_POLLFDS, sizeof(*pfd));
-		pfd[np++] = (struct pollfd){evloop_sigpipe[0], POLLIN, 0};
-		for (i = 0; i < evloop_nls; i++)
-			pfd[np++] = (struct pollfd){evloop_ls[i].fd, POLLIN, 0};
-		for (i = 0; i < nconn; i++) {
-			struct evconn *c = conns[i];
-			short ev = POLLIN;
-			if (c->want_write || smtp_server_output(peer_smtp(c->sess))->len > 0)
-				ev |= POLLOUT;
-			/* Held (tarpit): nothing in or out until the timer. */
-			if (c->hold_until > now)
-				ev = 0;
-			/* Committing: no input until the 250 is queued. */
-			else if (evloop_committing(c))
-				ev &= (short)~POLLIN;
-			pfd[np++] = (struct pollfd){c->fd, ev, 0};
-			if (c->tls != NULL && c->phase == CONN_OPEN && ev != 0 &&
-			    !evloop_committing(c) && tls_server_pending(c->tls) > 0)
-				again = 1;
-			t = evloop_due(srv, c);
-			if (t < next)
-				next = t;
-		}
-		npconn = nconn;
-		nctl = ctl_pollfds(&pfd[np]);
-		np += nctl;
-		t = defence_srv_tick(now);
-		if (t != 0 && t < next)
+/* The poll set of this turn; returns poll's timeout (ms). */
+static int evloop_poll_set(struct srv *srv, struct evloop_state *st, int64_t now)
+{
+	int64_t next = now + 60000, t;
+	int again = st->committed;
+	struct defence *d = defence_srv();
+	size_t i;
+
+	st->committed = 0;
+	st->np = 0;
+	st->pfd = xreallocarray(st->pfd, 1 + evloop_nls + st->nconn + CTL_POLLFDS, sizeof(*st->pfd));
+	st->pfd[st->np++] = (struct pollfd){evloop_sigpipe[0], POLLIN, 0};
+	for (i = 0; i < evloop_nls; i++)
+		st->pfd[st->np++] = (struct pollfd){evloop_ls[i].fd, POLLIN, 0};
+	for (i = 0; i < st->nconn; i++) {
+		struct evconn *c = st->conns[i];
+		short ev = POLLIN;
+		if (c->want_write || smtp_server_output(peer_smtp(c->sess))->len > 0)
+			ev |= POLLOUT;
+		/* Held (tarpit): nothing in or out until the timer. */
+		if (c->hold_until > now)
+			ev = 0;
+		/* Committing: no input until the 250 is queued. */
+		else if (evloop_committing(c))
+			ev &= (short)~POLLIN;
+		st->pfd[st->np++] = (struct pollfd){c->fd, ev, 0};
+		if (c->tls != NULL && c->phase == CONN_OPEN && ev != 0 && !evloop_committing(c) &&
+		    tls_server_pending(c->tls) > 0)
+			again = 1;
+		t = evloop_due(srv, c);
+		if (t < next)
 			next = t;
-		if (d != NULL && defence_generation(d) != seen_gen)
-			next = now; /* a new ban: drop its sessions at once */
-		r = poll(pfd, np, again ? 0 : (int)(next > now ? next - now : 0));
-		if (r < 0 && errno != EINTR)
-			break;
-		now = timeout_now_ms();
-		if (pfd[0].revents & POLLIN) {
-			char drain[64];
-			while (read(evloop_sigpipe[0], drain, sizeof(drain)) > 0) {
-			}
-		}
-		if (evloop_got_hup) {
-			evloop_got_hup = 0;
-			on_hup(srv);
-		}
-		if (evloop_got_chld) {
-			evloop_got_chld = 0;
-			on_chld(srv);
-		}
-		if (evloop_got_usr1) {
-			evloop_got_usr1 = 0;
-			defence_srv_log_stats(srv->nsessions, now);
-		}
-		if (d != NULL && defence_generation(d) != seen_gen) {
-			seen_gen = defence_generation(d);
-			kick = 1;
-		}
-		/* Connections first (pfd indexes follow conns), then accepts. */
-		for (i = 0, k = 0; i < nconn; i++) {
-			struct evconn *c = conns[i];
-			struct pollfd *pp = &pfd[1 + evloop_nls + i];
-			int drop = 0;
-			if (kick && !c->exempt && !c->closing &&
-			    !smtp_server_authenticated(peer_smtp(c->sess)) &&
-			    defence_banned(d, &c->host, now))
-				drop = evloop_kick(c);
-			if (drop) {
-				/* closed below */
-			} else if (peer_commit_ready(c->sess)) {
-				/* Its batch is durable: the 250, then what was
-				 * pipelined behind the data. */
-				evloop_act(c, peer_commit_finish(c->sess));
-				c->last_reply = c->last_read = now;
-				drop = evloop_step(srv, c, now) < 0;
-			} else if (c->hold_until > now) {
-				/* Held: only a hang-up matters. */
-				drop = (pp->revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
-			} else if (pp->revents || c->hold_until != 0 ||
-			           (c->tls && tls_server_pending(c->tls) > 0)) {
-				drop = evloop_step(srv, c, now) < 0;
-			} else if (c->closing &&
-			           smtp_server_output(peer_smtp(c->sess))->len > 0) {
-				drop = evloop_step(srv, c, now) < 0;
-			}
-			if (!drop)
-				drop = evloop_timers(srv, c, now);
-			if (!drop)
-				evloop_track(srv, c, now);
-			if (drop) {
-				log_msg(LOG_INFO, "disconnect from [%s]", peer_addr(c->sess));
-				evloop_conn_free(srv, c);
-			} else {
-				conns[k++] = c;
-			}
-		}
-		nconn = k;
-		ctl_serve(&pfd[1 + evloop_nls + npconn], nctl, srv->nsessions, now);
-		for (i = 0; i < evloop_nls; i++)
-			if (pfd[1 + i].revents & POLLIN)
-				evloop_accept(srv, &evloop_ls[i], &conns, &nconn, now);
-		/* The group commit, last in the turn (a session stepped at its
-		 * accept may have ended its data too): every message whose data
-		 * ended in this turn, made durable together; the 250s go out at
-		 * the next turn, which does not wait in poll. */
-		if (srv->committer != NULL && committer_pending(srv->committer)) {
-			committer_run(srv->committer);
-			committed = 1;
+	}
+	st->npconn = st->nconn;
+	st->nctl = ctl_pollfds(&st->pfd[st->np]);
+	st->np += st->nctl;
+	t = defence_srv_tick(now);
+	if (t != 0 && t < next)
+		next = t;
+	if (d != NULL && defence_generation(d) != st->seen_gen)
+		next = now; /* a new ban: drop its sessions at once */
+	return again ? 0 : (int)(next > now ? next - now : 0);
+}
+
+/* Signals noted by the handlers (through the self-pipe). */
+static void evloop_take_signals(struct srv *srv, short revents, void (*on_hup)(struct srv *),
+                                void (*on_chld)(struct srv *), int64_t now)
+{
+	if (revents & POLLIN) {
+		char drain[64];
+		while (read(evloop_sigpipe[0], drain, sizeof(drain)) > 0) {
 		}
 	}
-	for (i = 0; i < nconn; i++) {
-		smtp_server_refuse(peer_smtp(conns[i]->sess),
+	if (evloop_got_hup) {
+		evloop_got_hup = 0;
+		on_hup(srv);
+	}
+	if (evloop_got_chld) {
+		evloop_got_chld = 0;
+		on_chld(srv);
+	}
+	if (evloop_got_usr1) {
+		evloop_got_usr1 = 0;
+		defence_srv_log_stats(srv->nsessions, now);
+	}
+}
+
+/* One connection's turn; 1 if it is to be dropped. */
+static int evloop_serve_one(struct srv *srv, struct evconn *c, const struct pollfd *pp, int kick,
+                            int64_t now)
+{
+	int drop = 0;
+
+	if (kick && !c->exempt && !c->closing && !smtp_server_authenticated(peer_smtp(c->sess)) &&
+	    defence_banned(defence_srv(), &c->host, now))
+		drop = evloop_kick(c);
+	if (drop) {
+		/* closed by the caller */
+	} else if (peer_commit_ready(c->sess)) {
+		/* Its batch is durable: the 250, then what was pipelined
+		 * behind the data. */
+		evloop_act(c, peer_commit_finish(c->sess));
+		c->last_reply = c->last_read = now;
+		drop = evloop_step(srv, c, now) < 0;
+	} else if (c->hold_until > now) {
+		/* Held: only a hang-up matters. */
+		drop = (pp->revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+	} else if (pp->revents || c->hold_until != 0 || (c->tls && tls_server_pending(c->tls) > 0)) {
+		drop = evloop_step(srv, c, now) < 0;
+	} else if (c->closing && smtp_server_output(peer_smtp(c->sess))->len > 0) {
+		drop = evloop_step(srv, c, now) < 0;
+	}
+	if (!drop)
+		drop = evloop_timers(srv, c, now);
+	if (!drop)
+		evloop_track(srv, c, now);
+	return drop;
+}
+
+/* Every connection of the poll set (pfd indexes follow conns). */
+static void evloop_serve_conns(struct srv *srv, struct evloop_state *st, int kick, int64_t now)
+{
+	size_t i, k;
+
+	for (i = 0, k = 0; i < st->nconn; i++) {
+		struct evconn *c = st->conns[i];
+		if (evloop_serve_one(srv, c, &st->pfd[1 + evloop_nls + i], kick, now)) {
+			log_msg(LOG_INFO, "disconnect from [%s]", peer_addr(c->sess));
+			evloop_conn_free(srv, c);
+		} else {
+			st->conns[k++] = c;
+		}
+	}
+	st->nconn = k;
+}
+
+static void evloop_shutdown(struct srv *srv, struct evloop_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nconn; i++) {
+		smtp_server_refuse(peer_smtp(st->conns[i]->sess),
 		                   "421 4.3.2 Service shutting down, closing transmission channel");
-		evloop_flush(conns[i]);
-		evloop_conn_free(srv, conns[i]);
+		evloop_flush(st->conns[i]);
+		evloop_conn_free(srv, st->conns[i]);
 	}
 	/* Messages handed over are committed (and delivered) all the same. */
 	committer_free(srv->committer);
@@ -840,7 +842,53 @@ int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(st
 	for (i = 0; i < evloop_nls; i++)
 		close(evloop_ls[i].fd);
 	ctl_close(1);
-	free(conns);
-	free(pfd);
+	free(st->conns);
+	free(st->pfd);
+}
+
+/* One turn: poll; signals; connections first, then control clients and
+ * accepts; the group commit last (a session stepped at its accept may
+ * have ended its data too): every message whose data ended in this turn
+ * is made durable together, and the 250s go out at the next turn, which
+ * does not wait in poll. */
+int evloop_run(struct srv *srv, void (*on_hup)(struct srv *), void (*on_chld)(struct srv *))
+{
+	struct evloop_state st;
+	struct cl_err cerr;
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	st.seen_gen = defence_srv() ? defence_generation(defence_srv()) : 0;
+	if (evloop_signals() < 0)
+		return -1;
+	if (srv->committer == NULL &&
+	    committer_new(&srv->committer, peer_orphan_committed, srv, &cerr) < 0)
+		log_msg(LOG_WARNING, "%s; committing each message alone", cerr.msg);
+	while (!evloop_got_term) {
+		struct defence *d = defence_srv();
+		int64_t now = timeout_now_ms();
+		int kick = 0, r;
+
+		r = evloop_poll_set(srv, &st, now);
+		r = poll(st.pfd, st.np, r);
+		if (r < 0 && errno != EINTR)
+			break;
+		now = timeout_now_ms();
+		evloop_take_signals(srv, st.pfd[0].revents, on_hup, on_chld, now);
+		if (d != NULL && defence_generation(d) != st.seen_gen) {
+			st.seen_gen = defence_generation(d);
+			kick = 1;
+		}
+		evloop_serve_conns(srv, &st, kick, now);
+		ctl_serve(&st.pfd[1 + evloop_nls + st.npconn], st.nctl, srv->nsessions, now);
+		for (i = 0; i < evloop_nls; i++)
+			if (st.pfd[1 + i].revents & POLLIN)
+				evloop_accept(srv, &evloop_ls[i], &st.conns, &st.nconn, now);
+		if (srv->committer != NULL && committer_pending(srv->committer)) {
+			committer_run(srv->committer);
+			st.committed = 1;
+		}
+	}
+	evloop_shutdown(srv, &st);
 	return 0;
 }

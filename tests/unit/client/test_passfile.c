@@ -5,6 +5,7 @@
  * password buffer is empty after every failure. Files live in a mkdtemp dir.
  */
 #include "check.h"
+#include "testutil.h"
 #include "passfile.h"
 
 #include <fcntl.h>
@@ -16,23 +17,7 @@
 static char dir[64];
 static char path[128];
 
-/* Write the test file with the given contents and mode (fchmod: umask
- * plays no part). */
-static void write_file(const char *contents, size_t len, mode_t mode)
-{
-	int fd;
-
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, contents, len) != (ssize_t)len || fchmod(fd, mode) < 0) {
-		printf("# cannot write %s\n", path);
-		check_failed_now = 1;
-	}
-	if (fd >= 0)
-		close(fd);
-}
-
-#define WRITE(s, mode) write_file((s), sizeof(s) - 1, (mode))
+#define WRITE(s, mode) test_write_file(NULL, path, (s), sizeof(s) - 1, (mode))
 
 /* Look up user at server; returns the password or NULL (then err is set and
  * the password buffer must be empty). */
@@ -286,7 +271,7 @@ TEST(test_passfile_refuses_an_overlong_line)
 	for (i = 0; i < 5000; i++)
 		buf_addc(&content, 'x');
 	buf_adds(&content, "\nu:s.example:ok\n");
-	write_file(content.data, content.len, 0600);
+	test_write_file(NULL, path, content.data, content.len, 0600);
 	CHECK(lookup("u", "s.example", &pw, &err) == NULL);
 	CHECK(strstr(err.msg, "line 1: longer than") != NULL);
 	buf_free(&content);
@@ -337,7 +322,7 @@ TEST(test_passfile_lines_across_read_chunks)
 	for (j = 0; j < content.len; j++)
 		if (content.data[j] == ' ')
 			content.data[j] = 'h';
-	write_file(content.data, content.len, 0600);
+	test_write_file(NULL, path, content.data, content.len, 0600);
 	for (i = 0; i < 3000; i += 131) {
 		struct buf user = BUF_INIT(64), server = BUF_INIT(256), want = BUF_INIT(64);
 		const char *got;
@@ -358,15 +343,7 @@ TEST(test_passfile_lines_across_read_chunks)
 	buf_wipe(&pw);
 }
 
-static uint64_t rng_state = 0xfeedfacecafebeefull;
-
-static uint32_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
+TEST_RNG(rng, 0xfeedfacecafebeefull)
 
 TEST(test_passfile_random_files_keep_the_invariants)
 {
@@ -394,7 +371,7 @@ TEST(test_passfile_random_files_keep_the_invariants)
 			if (k + 1 < nl || rng() % 2)
 				buf_adds(&content, rng() % 3 ? "\n" : "\r\n");
 		}
-		write_file(buf_cstr(&content), content.len, 0600);
+		test_write_file(NULL, path, buf_cstr(&content), content.len, 0600);
 		if (lookup("u", "s", &pw, &err) != NULL) {
 			found++;
 			CHECK(pw.len > 0 && pw.len <= 64);

@@ -6,6 +6,7 @@
  */
 #include "smtp/addr.h"
 #include "check.h"
+#include "testutil.h"
 
 #include <stdint.h>
 #include <strings.h>
@@ -396,15 +397,7 @@ TEST(test_split_list_stops_when_the_callback_fails)
 	CHECK_INT(c.n, 2);
 }
 
-static uint64_t rng_state = 0x0123456789abcdefull;
-
-static uint32_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
+TEST_RNG(rng, 0x0123456789abcdefull)
 
 static void random_text(char *out, size_t max)
 {

@@ -5,13 +5,9 @@
 
 #include "base/b64.h"
 #include "check.h"
+#include "testutil.h"
 
-static uint32_t rnd_state = 4648;
-static uint32_t rnd(void)
-{
-	rnd_state = rnd_state * 1103515245u + 12345u;
-	return rnd_state >> 8;
-}
+TEST_RNG(rnd, 4648u)
 
 TEST(test_b64_rfc4648_vectors)
 {

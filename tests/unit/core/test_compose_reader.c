@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "msg/compose.h"
 
 static const char *const seed_to[] = {"nobody@example.com"};
@@ -70,12 +71,7 @@ static const char py_reader[] =
     "print('# python read %d messages, %d bad' % (len(sys.argv) - 1, bad))\n"
     "sys.exit(1 if bad else 0)\n";
 
-static uint32_t rnd_state = 5322;
-static uint32_t rnd(void)
-{
-	rnd_state = rnd_state * 1103515245u + 12345u;
-	return rnd_state >> 8;
-}
+TEST_RNG(rnd, 5322u)
 
 /* Random UTF-8 text of nchars: ASCII, Latin, combining marks, CJK, emoji;
  * with newlines (LF, CRLF or CR) when lines is set. */
@@ -115,21 +111,6 @@ static void random_text(struct buf *b, size_t nchars, int lines)
 	}
 }
 
-static int write_file(const char *dir, const char *name, const char *data, size_t len)
-{
-	struct buf path = BUF_INIT(4096);
-	FILE *f;
-	int r = -1;
-
-	buf_printf(&path, "%s/%s", dir, name);
-	if ((f = fopen(buf_cstr(&path), "wb")) != NULL) {
-		r = fwrite(data, 1, len, f) == len ? 0 : -1;
-		r |= fclose(f);
-	}
-	buf_free(&path);
-	return r;
-}
-
 /* Compose p and store the message and what a reader must find into dir. */
 static int store_case(const char *dir, const struct compose_params *p)
 {
@@ -141,11 +122,11 @@ static int store_case(const char *dir, const struct compose_params *p)
 		printf("# %s: %s\n", dir, err.msg);
 		return -1;
 	}
-	r = write_file(dir, "msg", buf_cstr(&m), m.len) |
-	    write_file(dir, "body", p->body ? p->body : "", p->body_len) |
-	    write_file(dir, "subject", p->subject, strlen(p->subject)) |
-	    write_file(dir, "name", p->from_name ? p->from_name : "",
-	               p->from_name ? strlen(p->from_name) : 0);
+	r = test_write_file(dir, "msg", buf_cstr(&m), m.len, 0644) |
+	    test_write_file(dir, "body", p->body ? p->body : "", p->body_len, 0644) |
+	    test_write_file(dir, "subject", p->subject, strlen(p->subject), 0644) |
+	    test_write_file(dir, "name", p->from_name ? p->from_name : "",
+	               p->from_name ? strlen(p->from_name) : 0, 0644);
 	buf_free(&m);
 	return r;
 }
@@ -182,7 +163,7 @@ TEST(test_compose_python_email_reads_every_message_without_defects)
 	}
 	CHECK(mkdtemp(top) != NULL);
 	snprintf(script, sizeof(script), "%s/reader.py", top);
-	CHECK(write_file(top, "reader.py", py_reader, strlen(py_reader)) == 0);
+	CHECK(test_write_file(top, "reader.py", py_reader, strlen(py_reader), 0644) == 0);
 	argv[0] = (char *)python;
 	argv[1] = script;
 	for (n = 0; n < NCASES; n++) {

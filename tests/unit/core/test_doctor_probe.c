@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "engine/smtp_probe.h"
 #include "net/tcp_probe.h"
 #include "base/timeout.h"
@@ -31,29 +32,12 @@ TEST(test_tcp_probe_classifies_errno)
 	CHECK_STR(tcp_probe_state_name(TCP_PROBE_FILTERED), "filtered");
 }
 
-/* A listening loopback socket; its port in *port. */
-static int listener(int *port)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 4) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &l) < 0)
-		return -1;
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 TEST(test_tcp_probe_open_and_refused_on_loopback)
 {
 	struct tcp_probe_result r;
 	struct cl_err e;
 	char port[8];
-	int p = 0, lfd = listener(&p);
+	int p = 0, lfd = test_listener(&p);
 
 	CHECK(lfd >= 0);
 	snprintf(port, sizeof(port), "%d", p);

@@ -7,36 +7,11 @@
 #include "base/b64.h"
 #include "msg/charset.h"
 #include "check.h"
+#include "testutil.h"
 #include "msg/hdr.h"
 #include "base/utf8.h"
 
-static uint32_t rnd_state = 2047;
-static uint32_t rnd(void)
-{
-	rnd_state = rnd_state * 1103515245u + 12345u;
-	return rnd_state >> 8;
-}
-
-/* Append the UTF-8 form of code point cp. */
-static void put_utf8(struct buf *b, uint32_t cp)
-{
-	char u[4];
-
-	if (cp < 0x80) {
-		buf_addc(b, (char)cp);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 3);
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 4);
-	}
-}
+TEST_RNG(rnd, 2047u)
 
 /* Random text: ASCII, accented Latin, combining marks, kana/CJK, emoji. */
 static void random_text(struct buf *b, size_t nchars)
@@ -47,19 +22,19 @@ static void random_text(struct buf *b, size_t nchars)
 		switch (rnd() % 6) {
 		case 0:
 		case 1:
-			put_utf8(b, 0x20 + rnd() % 95);
+			test_put_utf8(b, 0x20 + rnd() % 95);
 			break;
 		case 2:
-			put_utf8(b, 0xa0 + rnd() % 0x760);
+			test_put_utf8(b, 0xa0 + rnd() % 0x760);
 			break;
 		case 3:
-			put_utf8(b, 0x300 + rnd() % 0x70);
+			test_put_utf8(b, 0x300 + rnd() % 0x70);
 			break;
 		case 4:
-			put_utf8(b, 0x3040 + rnd() % 0x6fc0);
+			test_put_utf8(b, 0x3040 + rnd() % 0x6fc0);
 			break;
 		default:
-			put_utf8(b, 0x1f300 + rnd() % 0x800);
+			test_put_utf8(b, 0x1f300 + rnd() % 0x800);
 		}
 	}
 }
@@ -387,7 +362,7 @@ TEST(test_hdr_iso2022jp_words_property)
 			static const uint32_t js[] = {0x53, 0x56, 0x5000, 26, 1};
 			size_t k = rnd() % 5;
 			before = in.len;
-			put_utf8(&in, jb[k] + rnd() % js[k]);
+			test_put_utf8(&in, jb[k] + rnd() % js[k]);
 			buf_reset(&tmp);
 			if (charset_from_utf8(&cs, in.data + before, in.len - before, &tmp, "t",
 			                      &err) < 0)

@@ -11,6 +11,7 @@
 
 #include "msg/charset.h"
 #include "check.h"
+#include "testutil.h"
 #include "msg/compose.h"
 
 #define CHECKER "tests/integration/mime_check.py"
@@ -22,32 +23,7 @@ static const char *const to1[] = {"bob@example.com"};
 static const char *const cc1[] = {"carol@example.com", "dave@example.org"};
 static const size_t att_sizes[] = {0, 1, 2, 3, 57, 58, 76, 1000, 65536 + 1};
 
-static uint32_t rnd_state = 20450;
-static uint32_t rnd(void)
-{
-	rnd_state = rnd_state * 1103515245u + 12345u;
-	return rnd_state >> 8;
-}
-
-static void put_utf8(struct buf *b, uint32_t cp)
-{
-	char u[4];
-
-	if (cp < 0x80) {
-		buf_addc(b, (char)cp);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 3);
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 4);
-	}
-}
+TEST_RNG(rnd, 20450u)
 
 /* A random character: any script (UTF-8), or one ISO-2022-JP holds. */
 static void random_char(struct buf *b, struct charset *jis)
@@ -67,9 +43,9 @@ static void random_char(struct buf *b, struct charset *jis)
 			static const uint32_t jb[] = {0x3041, 0x30a1, 0x4e00, 0xff01};
 			static const uint32_t js[] = {0x53, 0x56, 0x5000, 0x5e};
 			k = rnd() % 4;
-			put_utf8(b, jb[k] + rnd() % js[k]);
+			test_put_utf8(b, jb[k] + rnd() % js[k]);
 		} else {
-			put_utf8(b, base[k] + rnd() % span[k]);
+			test_put_utf8(b, base[k] + rnd() % span[k]);
 		}
 		if (jis == NULL)
 			return;
@@ -97,21 +73,6 @@ static void random_text(struct buf *b, size_t n, int lines, struct charset *jis)
 		}
 		random_char(b, jis);
 	}
-}
-
-static int write_file(const char *dir, const char *name, const void *data, size_t len)
-{
-	struct buf path = BUF_INIT(4096);
-	FILE *f;
-	int r = -1;
-
-	buf_printf(&path, "%s/%s", dir, name);
-	if ((f = fopen(buf_cstr(&path), "wb")) != NULL) {
-		r = len == 0 || fwrite(data, 1, len, f) == len ? 0 : -1;
-		r |= fclose(f);
-	}
-	buf_free(&path);
-	return r;
 }
 
 /* s as a JSON string (UTF-8 kept as it is). */
@@ -171,7 +132,7 @@ static void case_attach(struct tcase *c, size_t size, const char *name, int text
 		data[i] =
 		    text ? (unsigned char)("abc \n.From x\r\n"[rnd() % 14]) : (unsigned char)rnd();
 	snprintf(file, sizeof(file), "att%zu", c->natt);
-	write_file(c->dir, file, data, size);
+	test_write_file(c->dir, file, data, size, 0644);
 	buf_printf(&path, "%s/%s", c->dir, file);
 	/* The name as sent: without white space around it. */
 	while (*name == ' ')
@@ -203,8 +164,8 @@ static int case_store(struct tcase *c)
 		printf("# %s: %s\n", c->dir, err.msg);
 		return -1;
 	}
-	r = write_file(c->dir, "msg", m.data, m.len) |
-	    write_file(c->dir, "text", c->body.data, c->body.len);
+	r = test_write_file(c->dir, "msg", m.data, m.len, 0644) |
+	    test_write_file(c->dir, "text", c->body.data, c->body.len, 0644);
 	buf_adds(&c->json, "{\"subject\": ");
 	json_str(&c->json, c->p.subject);
 	if (c->p.from_name) {
@@ -213,7 +174,7 @@ static int case_store(struct tcase *c)
 	}
 	buf_adds(&c->json, ", \"text\": \"text\", \"absent\": [\"Bcc\"]");
 	if (c->p.html) {
-		r |= write_file(c->dir, "html", c->html.data, c->html.len);
+		r |= test_write_file(c->dir, "html", c->html.data, c->html.len, 0644);
 		buf_adds(&c->json, ", \"html\": \"html\"");
 	}
 	if (c->charset_label)
@@ -227,7 +188,7 @@ static int case_store(struct tcase *c)
 		buf_adds(&c->json, "}");
 	}
 	buf_adds(&c->json, "]}");
-	r |= write_file(c->dir, "expect.json", c->json.data, c->json.len);
+	r |= test_write_file(c->dir, "expect.json", c->json.data, c->json.len, 0644);
 	buf_free(&m);
 	return r;
 }

@@ -9,14 +9,10 @@
 
 #include "base/b64.h"
 #include "check.h"
+#include "testutil.h"
 #include "msg/msgstream.h"
 
-static uint32_t rnd_state = 3030;
-static uint32_t rnd(void)
-{
-	rnd_state = rnd_state * 1103515245u + 12345u;
-	return rnd_state >> 8;
-}
+TEST_RNG(rnd, 3030u)
 
 /* A temporary file holding n random octets (also copied to data). */
 static int temp_file(size_t n, unsigned char *data)

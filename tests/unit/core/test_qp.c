@@ -5,14 +5,10 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "base/qp.h"
 
-static uint32_t rnd_state = 2045;
-static uint32_t rnd(void)
-{
-	rnd_state = rnd_state * 1103515245u + 12345u;
-	return rnd_state >> 8;
-}
+TEST_RNG(rnd, 2045u)
 
 static int qp_is(const char *in, const char *want)
 {

@@ -5,6 +5,7 @@
  * random property test.
  */
 #include "check.h"
+#include "testutil.h"
 #include "smtp/smtp_caps.h"
 
 #include <stdint.h>
@@ -304,15 +305,7 @@ TEST(test_caps_not_a_250_reply_offers_nothing)
 	CHECK_INT(c.flags, 0);
 }
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-
-static uint32_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
+TEST_RNG(rng, 0x2545f4914f6cdd1dull)
 
 static const char *const words[] = {"AUTH",
                                     "AUTH=",

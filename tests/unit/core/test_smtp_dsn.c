@@ -15,24 +15,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "engine/smtp_client.h"
-
-/* A listening loopback socket; its port in *port. */
-static int listener(int *port)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 4) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &l) < 0)
-		return -1;
-	*port = ntohs(a.sin_port);
-	return fd;
-}
 
 /* The canned server's side of one connection. */
 struct fake {
@@ -173,7 +157,7 @@ static void run_transcript(void *arg, const char *tag, char dir, const char *lin
 static int run_open(struct run *r, const char *caps)
 {
 	struct cl_err err;
-	int port = 0, lfd = listener(&port), pfd[2];
+	int port = 0, lfd = test_listener(&port), pfd[2];
 
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->notes, 4096);

@@ -4,6 +4,7 @@
  * limits exist for, and a fixed-seed random property test of the invariants.
  */
 #include "check.h"
+#include "testutil.h"
 #include "smtp/smtp_reply.h"
 
 #include <stdint.h>
@@ -528,16 +529,7 @@ TEST(test_reply_error_messages_are_one_line)
 	smtp_reply_free(&r);
 }
 
-/* xorshift64*: a fixed seed makes every run the same. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
-}
+TEST_RNG(rng, 0x9e3779b97f4a7c15ull)
 
 /* A line that is often almost valid: biased towards digits, '-', ' ', '.'. */
 static size_t random_line(char *out, size_t max)

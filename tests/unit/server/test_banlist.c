@@ -10,6 +10,7 @@
 
 #include "banlist.h"
 #include "check.h"
+#include "testutil.h"
 #include "server.h"
 
 #define WALL0 1700000000LL /* seconds since the epoch at the first start */
@@ -49,14 +50,6 @@ static void path(struct buf *p, const char *name)
 {
 	buf_reset(p);
 	buf_printf(p, "%s/%s", test_dir, name);
-}
-
-static void write_file(const char *file, const char *text)
-{
-	FILE *f = fopen(file, "w");
-
-	fputs(text, f);
-	fclose(f);
 }
 
 TEST(test_bans_survive_a_restart_with_their_time_left)
@@ -128,13 +121,15 @@ TEST(test_damaged_lines_are_skipped_and_counted)
 	struct cl_err err;
 	unsigned skipped = 0;
 
+	static const char bad[] = "# comment\nclsmtpd-bans 1\n"
+	                          "198.51.100.9/32\t1700000100\t2\tauth-failures\n"
+	                          "not-an-address\t1700000100\t1\tmanual\n"
+	                          "203.0.113.0/24\tsoon\t1\tmanual\n"
+	                          "203.0.113.0/24\tforever\t1\tmanual\n"
+	                          "short line\n";
+
 	path(&p, "bans.bad");
-	write_file(buf_cstr(&p), "# comment\nclsmtpd-bans 1\n"
-	                         "198.51.100.9/32\t1700000100\t2\tauth-failures\n"
-	                         "not-an-address\t1700000100\t1\tmanual\n"
-	                         "203.0.113.0/24\tsoon\t1\tmanual\n"
-	                         "203.0.113.0/24\tforever\t1\tmanual\n"
-	                         "short line\n");
+	test_write_file(NULL, buf_cstr(&p), bad, sizeof(bad) - 1, 0644);
 	CHECK_INT(banlist_load(d, buf_cstr(&p), 1000, &skipped, &err), 0);
 	CHECK_INT(skipped, 3);
 	CHECK(defence_banned(d, &a, 1000 + 99 * 1000));
@@ -152,7 +147,7 @@ TEST(test_a_file_that_is_not_a_ban_list_is_refused_and_a_missing_one_is_empty)
 	unsigned skipped;
 
 	path(&p, "bans.other");
-	write_file(buf_cstr(&p), "hostname x\n");
+	test_write_file(NULL, buf_cstr(&p), "hostname x\n", strlen("hostname x\n"), 0644);
 	CHECK_INT(banlist_load(d, buf_cstr(&p), 1000, &skipped, &err), -1);
 	CHECK(strstr(err.msg, "not a clsmtpd ban list") != NULL);
 	path(&p, "bans.missing");

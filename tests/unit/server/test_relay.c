@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "testutil.h"
 #include "relay.h"
 #include "relay_conf.h"
 #include "relay_mx.h"
@@ -166,21 +167,6 @@ TEST(test_check_wants_a_password_source_with_a_user)
 	relay_conf_free(&rc);
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd;
-
-	unlink(path);
-	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
-	if (fd >= 0) {
-		if (write(fd, text, strlen(text)) < 0) {
-			/* the check below fails */
-		}
-		close(fd);
-	}
-	chmod(path, mode);
-}
-
 TEST(test_password_file_must_be_private_and_gives_its_first_line)
 {
 	struct relay_conf rc;
@@ -192,13 +178,13 @@ TEST(test_password_file_must_be_private_and_gives_its_first_line)
 		close(fd);
 	relay_conf_init(&rc);
 	rc.password_file = strdup(path);
-	write_file(path, "s3cret\r\nsecond line\n", 0644);
+	test_write_file(NULL, path, "s3cret\r\nsecond line\n", strlen("s3cret\r\nsecond line\n"), 0644);
 	CHECK(relay_conf_load_secret(&rc, &err) < 0);
 	CHECK(strstr(err.msg, "chmod 600") != NULL);
-	write_file(path, "s3cret\r\nsecond line\n", 0600);
+	test_write_file(NULL, path, "s3cret\r\nsecond line\n", strlen("s3cret\r\nsecond line\n"), 0600);
 	CHECK(relay_conf_load_secret(&rc, &err) == 0);
 	CHECK_STR(buf_cstr(&rc.password), "s3cret");
-	write_file(path, "\n", 0600);
+	test_write_file(NULL, path, "\n", strlen("\n"), 0600);
 	CHECK(relay_conf_load_secret(&rc, &err) < 0);
 	unlink(path);
 	relay_conf_free(&rc);
