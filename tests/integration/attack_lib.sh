@@ -9,6 +9,11 @@
 : "${TESTS_BIN:=$LIB_ROOT/build/tests}"
 ATTACK=$TESTS_BIN/smtp_attack
 
+# atk_require: stop here (one failure) unless the attacker is built.
+atk_require() {
+	[ -x "$ATTACK" ] || { not_ok "the attacker is built ($ATTACK)"; done_testing; }
+}
+
 # atk_config [EXTRA-LINES]: clsmtpd with one plain and one STARTTLS
 # listener, alice (SCRAM keys only) owning alice@example.org, the trusted
 # network 127.0.1.0/24, and the defence at its defaults unless EXTRA says

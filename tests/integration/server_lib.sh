@@ -12,6 +12,16 @@ mkdir -p "$SRV_DIR/mail"
 chmod 755 "$TEST_WORK" "$T_DIR" "$SRV_DIR"
 chown nobody "$SRV_DIR/mail"
 
+# srv_require: stop here (one failure) unless clsmtpd is built; from now on
+# the test's exit stops clsmtpd and cleans up.
+srv_require() {
+	if [ ! -x "$CLSMTPD" ]; then
+		not_ok "clsmtpd binary exists at $CLSMTPD"
+		done_testing
+	fi
+	trap 'srv_stop; lib_cleanup' EXIT
+}
+
 # srv_users: alice (SCRAM keys only) and bob (also the plaintext, for
 # CRAM-MD5 and DIGEST-MD5), carol (free sender binding).
 SRV_PW_ALICE='alice-Pw-1'
@@ -106,6 +116,14 @@ srv_log_wait() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# srv_submit ARGS...: one submission to the plain port with submit.py
+# (--to is required; see its header). SRV_SUBMIT_PYTHON runs it instead of
+# Debian's python3 (a wrapper into a network namespace).
+srv_submit() {
+	"${SRV_SUBMIT_PYTHON:-$PYTHON}" "$LIB_ROOT/tests/integration/submit.py" \
+		--port "$SRV_PORT_PLAIN" "$@"
 }
 
 srv_mail_count() {

@@ -6,11 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-if [ ! -x "$CLSMTPD" ]; then
-	not_ok "clsmtpd binary exists at $CLSMTPD"
-	done_testing
-fi
-trap 'srv_stop; lib_cleanup' EXIT
+srv_require
 srv_users
 # Relay through the test Postfix on its port without CHUNKING, so that the
 # relayed copy goes out with DATA and dot-stuffing.

@@ -6,16 +6,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-if [ ! -x "$CLSMTPD" ]; then
-	not_ok "clsmtpd binary exists at $CLSMTPD"
-	done_testing
-fi
+srv_require
 TESTSSL=$(command -v testssl || command -v testssl.sh || true)
 if [ -z "$TESTSSL" ]; then
 	not_ok "testssl.sh is installed (Debian package testssl.sh, scripts/install-deps.sh)"
 	done_testing
 fi
-trap 'srv_stop; lib_cleanup' EXIT
 
 # A certificate as an operator would have one (a year, an OCSP responder
 # named, P-256), from a CA of our own: the fixture certificates are made to

@@ -17,14 +17,11 @@ RATE=${ATTACK_RATE:-2500}
 SOURCES=2-9
 IDLE_MAILS=5
 
-if [ ! -x "$CLSMTPD" ] || [ ! -x "$ATTACK" ]; then
-	not_ok "clsmtpd and the attacker are built ($CLSMTPD, $ATTACK)"
-	done_testing
-fi
+srv_require
+atk_require
 srv_users
 atk_config
 srv_start || { not_ok "clsmtpd starts"; done_testing; }
-trap 'srv_stop; lib_cleanup' EXIT
 ctl() { "$CLSMTPD" -f "$SRV_CONF" "$@"; }
 
 # ---- idle latency (after one warm-up submission) ---------------------------

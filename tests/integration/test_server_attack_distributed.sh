@@ -12,14 +12,11 @@
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/attack_lib.sh"
 
-if [ ! -x "$CLSMTPD" ] || [ ! -x "$ATTACK" ]; then
-	not_ok "clsmtpd and the attacker are built ($CLSMTPD, $ATTACK)"
-	done_testing
-fi
+srv_require
+atk_require
 srv_users
 atk_config "auth_failure_delay 1 2"
 srv_start || { not_ok "clsmtpd starts"; done_testing; }
-trap 'srv_stop; lib_cleanup' EXIT
 
 # alice's own session, authenticated before the attack from 127.0.0.250;
 # it sends its mail once the attack is over (when $T_DIR/go appears).

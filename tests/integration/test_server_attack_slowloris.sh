@@ -14,14 +14,11 @@
 SLOW_SECONDS=${SLOWLORIS_SECONDS:-20}
 LEGIT=12
 
-if [ ! -x "$CLSMTPD" ] || [ ! -x "$ATTACK" ]; then
-	not_ok "clsmtpd and the attacker are built ($CLSMTPD, $ATTACK)"
-	done_testing
-fi
+srv_require
+atk_require
 srv_users
 atk_config
 srv_start || { not_ok "clsmtpd starts"; done_testing; }
-trap 'srv_stop; lib_cleanup' EXIT
 rss0=$(atk_rss "$SRV_PID")
 
 # ---- slowloris against the default limits -------------------------------------

@@ -11,36 +11,16 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-if [ ! -x "$CLSMTPD" ]; then
-	not_ok "clsmtpd binary exists at $CLSMTPD"
-	done_testing
-fi
-trap 'srv_stop; lib_cleanup' EXIT
+srv_require
 
 # submit MARK MAILOPTS RCPT[|RCPTOPTS]...: one transaction from
 # alice@example.org on the plain port (127.0.0.2 is trusted: it may relay);
 # options are space-separated. Prints the queue ID.
 submit() {
-	"$PYTHON" - "$SRV_PORT_PLAIN" "$@" <<'PY'
-import smtplib, sys
-port, mark, mopts = int(sys.argv[1]), sys.argv[2], sys.argv[3].split()
-rcpts = [(a.split("|", 1) + [""])[:2] for a in sys.argv[4:]]
-s = smtplib.SMTP("127.0.0.1", port, source_address=("127.0.0.2", 0), timeout=10)
-s.ehlo("dsn-relay.example")
-code, r = s.mail("alice@example.org", mopts)
-if code != 250:
-    sys.exit("MAIL: %d %s" % (code, r))
-for addr, opts in rcpts:
-    code, r = s.rcpt(addr, opts.split())
-    if code != 250:
-        sys.exit("RCPT %s: %d %s" % (addr, code, r))
-code, r = s.data("From: <alice@example.org>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n"
-                 "body of %s\r\n" % (rcpts[0][0], mark, mark))
-if code != 250:
-    sys.exit("DATA: %d %s" % (code, r))
-print(r.decode().split()[-1])
-s.quit()
-PY
+	local mark=$1 mopts=$2 t args=()
+	shift 2
+	for t in "$@"; do args+=(--to "$t"); done
+	srv_submit --ehlo dsn-relay.example --subject "$mark" --mail-opts "$mopts" "${args[@]}"
 }
 
 # relay_to PORT: (re)start clsmtpd with a plain smarthost at PORT.

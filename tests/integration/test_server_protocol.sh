@@ -7,14 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-if [ ! -x "$CLSMTPD" ]; then
-	not_ok "clsmtpd binary exists at $CLSMTPD"
-	done_testing
-fi
+srv_require
 srv_users
 srv_config
 srv_start || { not_ok "clsmtpd starts"; done_testing; }
-trap 'srv_stop; lib_cleanup' EXIT
 P=$SRV_PORT_PLAIN
 
 # ---- configuration errors name the line -----------------------------------

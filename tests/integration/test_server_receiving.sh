@@ -7,15 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-if [ ! -x "$CLSMTPD" ]; then
-	not_ok "clsmtpd binary exists at $CLSMTPD"
-	done_testing
-fi
+srv_require
 srv_users
 P_MX=$(free_port)
 srv_config "listen 127.0.0.1:$P_MX starttls noauth"
 srv_start || { not_ok "clsmtpd starts"; done_testing; }
-trap 'srv_stop; lib_cleanup' EXIT
 P=$SRV_PORT_PLAIN
 
 # ehlo_caps PORT [starttls]: the EHLO keywords, before or after STARTTLS.

@@ -10,45 +10,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-if [ ! -x "$CLSMTPD" ]; then
-	not_ok "clsmtpd binary exists at $CLSMTPD"
-	done_testing
-fi
-trap 'srv_stop; lib_cleanup' EXIT
+srv_require
 
 # submit [--source ADDR] [--from A] --to B [--to C] [--mail-opt X] [--rcpt-opt Y]
-#   --subject S: one SMTP transaction on the plain port (127.0.0.2 is a
-# trusted network: it may relay); prints the queue ID.
+# [--subject S]: one transaction on the plain port (submit.py); prints the
+# queue ID.
 submit() {
-	"$PYTHON" - --port "$SRV_PORT_PLAIN" "$@" <<'PY'
-import argparse, smtplib, sys
-ap = argparse.ArgumentParser()
-ap.add_argument("--port", type=int)
-ap.add_argument("--source", default="127.0.0.2")
-ap.add_argument("--from", dest="frm", default="alice@example.org")
-ap.add_argument("--to", action="append")
-ap.add_argument("--mail-opt", action="append", default=[])
-ap.add_argument("--rcpt-opt", action="append", default=[])
-ap.add_argument("--subject", default="relay test")
-a = ap.parse_args()
-s = smtplib.SMTP("127.0.0.1", a.port, source_address=(a.source, 0), timeout=10)
-s.ehlo("relay-test.example")
-code, r = s.mail(a.frm, a.mail_opt)
-if code != 250:
-    sys.exit("MAIL: %d %s" % (code, r))
-for t in a.to:
-    code, r = s.rcpt(t, a.rcpt_opt)
-    if code != 250:
-        sys.exit("RCPT %s: %d %s" % (t, code, r))
-msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@relay-test>\r\n\r\n"
-       "body of %s\r\n" % (a.frm or "mailer-daemon@example.org", a.to[0], a.subject, a.subject,
-                           a.subject))
-code, r = s.data(msg)
-if code != 250:
-    sys.exit("DATA: %d %s" % (code, r))
-print(r.decode().split()[-1])
-s.quit()
-PY
+	srv_submit "$@"
 }
 
 # dsn_check FILE MARK RCPT STATUS [hdrs]: FILE is a failure notice about the

@@ -9,31 +9,20 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-if [ ! -x "$CLSMTPD" ]; then
-	not_ok "clsmtpd binary exists at $CLSMTPD"
-	done_testing
-fi
-trap 'srv_stop; lib_cleanup' EXIT
+srv_require
 
 # submit MARK [TO...]: from alice@example.org (trusted 127.0.0.2, plain
-# port) to TO (default MARK@remote.test); prints the queue ID.
+# port) to TO (default MARK@remote.test); prints the queue ID, or
+# refused:CODE.
 submit() {
-	"$PYTHON" - "$SRV_PORT_PLAIN" "$@" <<'PY'
-import smtplib, sys
-port, mark = int(sys.argv[1]), sys.argv[2]
-to = sys.argv[3:] or ["%s@remote.test" % mark]
-s = smtplib.SMTP("127.0.0.1", port, source_address=("127.0.0.2", 0), timeout=10)
-s.ehlo("faults.example")
-s.mail("alice@example.org")
-for t in to:
-    s.rcpt(t)
-code, r = s.data("From: <alice@example.org>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n"
-                 "body of %s, long enough to be cut in the middle of DATA by a\r\n"
-                 "scripted server that drops the connection after a few bytes\r\n"
-                 % (to[0], mark, mark))
-print(r.decode().split()[-1] if code == 250 else "refused:%d" % code)
-s.quit()
-PY
+	local mark=$1 t args=()
+	shift
+	[ $# -gt 0 ] || set -- "$mark@remote.test"
+	for t in "$@"; do args+=(--to "$t"); done
+	srv_submit --ehlo faults.example --subject "$mark" --refused-ok "${args[@]}" \
+		--body-extra "long enough to be cut in the middle of DATA by a
+scripted server that drops the connection after a few bytes
+"
 }
 
 # dsn_status MARK: the Status: of the failure notice about MARK in alice's

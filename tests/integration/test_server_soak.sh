@@ -10,10 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 
-if [ ! -x "$CLSMTPD" ]; then
-	not_ok "clsmtpd binary exists at $CLSMTPD"
-	done_testing
-fi
+srv_require
 SOAK_N=${SOAK_N:-200}
 SOAK_SEED=${SOAK_SEED:-6}
 SOAK_KILLS=${SOAK_KILLS:-40}
