@@ -11,7 +11,7 @@ PACKAGES="
  postfix sasl2-bin libsasl2-modules libsasl2-modules-db
  swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl msmtp curl
  python3
- iproute2 procps tzdata time
+ iproute2 procps tzdata time systemd
  s-nail git git-email libmailtools-perl php-cli
  nftables dnsmasq-base
  testssl.sh cppcheck clang-tidy

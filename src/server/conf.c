@@ -48,6 +48,16 @@ static int conf_number(const char *s, long long min, long long max, long long *o
 	return 0;
 }
 
+const char *conf_control_path(const struct conf *c, struct buf *out)
+{
+	buf_reset(out);
+	if (c->control != NULL)
+		buf_adds(out, c->control);
+	else
+		buf_printf(out, "%s/ctl", c->spool);
+	return buf_cstr(out);
+}
+
 int conf_trusted(const struct conf *c, const void *sav)
 {
 	struct net_prefix host;
@@ -134,9 +144,11 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 		free(c->user);
 		c->user = xstrdup(w[1]);
 	} else if (strcmp(w[0], "spool") == 0 || strcmp(w[0], "users") == 0 ||
-	           strcmp(w[0], "tls_cert") == 0 || strcmp(w[0], "tls_key") == 0) {
+	           strcmp(w[0], "tls_cert") == 0 || strcmp(w[0], "tls_key") == 0 ||
+	           strcmp(w[0], "control_socket") == 0) {
 		char **dst = w[0][0] == 's'   ? &c->spool
 		             : w[0][0] == 'u' ? &c->users
+		             : w[0][0] == 'c' ? &c->control
 		             : w[0][4] == 'c' ? &c->cert
 		                              : &c->key;
 		ONE_ARG();
@@ -466,6 +478,7 @@ void conf_free(struct conf *c)
 	free(c->users);
 	free(c->cert);
 	free(c->key);
+	free(c->control);
 	free(c->auth_mechs);
 	relay_conf_free(&c->relay);
 	free(c);

@@ -7,6 +7,7 @@
 #define CLSMTPD_CONF_H
 
 #include <stddef.h>
+#include "base/buf.h"
 #include "base/err.h"
 #include "defence_conf.h"
 #include "netprefix.h"
@@ -47,6 +48,7 @@ struct conf_sender {
 struct conf {
 	char *file;
 	char *hostname, *user, *spool, *users, *cert, *key, *auth_mechs;
+	char *control; /* the control socket; NULL: SPOOL/ctl (conf_control_path) */
 	int log_stderr;
 	int auth_before_tls; /* offer AUTH in clear too (RFC 8314 says no: default 0) */
 	struct conf_listener *listen;
@@ -72,6 +74,8 @@ int conf_load(struct conf **out, const char *file, struct cl_err *err);
 void conf_free(struct conf *c);
 /* 1 if the socket address (struct sockaddr *) is in a trusted network. */
 int conf_trusted(const struct conf *c, const void *sa);
+/* The control socket's path: control_socket, or SPOOL/ctl. */
+const char *conf_control_path(const struct conf *c, struct buf *out);
 const struct conf_sender *conf_sender_for(const struct conf *c, const char *user);
 
 #endif

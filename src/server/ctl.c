@@ -145,16 +145,15 @@ static void ctl_request(struct defence *d, const struct conf *conf, const char *
 
 /* ---- the daemon side ------------------------------------------------- */
 
-int ctl_listen(const char *spool, struct cl_err *err)
+int ctl_listen(const char *path, struct cl_err *err)
 {
 	struct sockaddr_un sun;
 	mode_t old;
 	int fd;
 
 	buf_reset(&ctl_sock_path);
-	if (buf_printf(&ctl_sock_path, "%s/%s", spool, CTL_NAME) < 0)
-		return err_set(err, CL_ECONFIG, "%s/%s: path too long for a Unix socket", spool,
-		               CTL_NAME);
+	if (buf_adds(&ctl_sock_path, path) < 0)
+		return err_set(err, CL_ECONFIG, "%s: path too long for a Unix socket", path);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, ctl_sock_path.data, ctl_sock_path.len + 1);
@@ -165,7 +164,7 @@ int ctl_listen(const char *spool, struct cl_err *err)
 	old = umask(077);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, CTL_CLIENTS_MAX) < 0) {
 		umask(old);
-		err_set(err, CL_EIO, "%s: %s", sun.sun_path, strerror(errno));
+		err_set(err, CL_EIO, "control socket %s: %s", sun.sun_path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -389,8 +388,10 @@ static int ctl_offline(const struct conf *conf, const char *req, int is_stats)
 	int changed, rc = 0;
 
 	if (is_stats) {
-		fprintf(stderr, "clsmtpd: not running (no answer on %s/%s)\n", conf->spool,
-		        CTL_NAME);
+		struct buf path = BUF_INIT(4096);
+		fprintf(stderr, "clsmtpd: not running (no answer on %s)\n",
+		        conf_control_path(conf, &path));
+		buf_free(&path);
 		return 69;
 	}
 	if (getrandom(&seed, sizeof(seed), 0) < 0)
@@ -486,8 +487,7 @@ int ctl_main(int argc, char **argv)
 		buf_free(&req);
 		return 78;
 	}
-	buf_printf(&path, "%s/%s", conf->spool, CTL_NAME);
-	r = ctl_ask(buf_cstr(&path), buf_cstr(&req), &rc);
+	r = ctl_ask(conf_control_path(conf, &path), buf_cstr(&req), &rc);
 	if (r == 0)
 		rc = ctl_offline(conf, buf_cstr(&req), verb[0] == 's');
 	else if (r < 0)

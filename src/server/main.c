@@ -168,6 +168,15 @@ static int main_drop(struct srv *srv, struct cl_err *err)
 	pw = getpwnam(srv->conf->user);
 	if (pw == NULL)
 		return err_set(err, CL_ECONFIG, "user %s does not exist", srv->conf->user);
+	/* Started as that user already (systemd's User= with the ambient
+	 * CAP_NET_BIND_SERVICE): nothing to drop, the spool is its own. */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid && pw->pw_uid != 0)
+		return 0;
+	if (geteuid() != 0)
+		return err_set(err, CL_ECONFIG,
+		               "running as uid %ld, but the configuration says user %s: start "
+		               "clsmtpd as root or as %s",
+		               (long)geteuid(), srv->conf->user, srv->conf->user);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		struct buf p = BUF_INIT(4096);
 		buf_printf(&p, "%s%s", srv->conf->spool, dirs[i]);
@@ -305,8 +314,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return 71;
 	}
-	if (ctl_listen(srv.conf->spool, &err) < 0)
-		log_msg(LOG_ERR, "no control socket (-ban, -stats): %s", err.msg);
+	{
+		/* No silent start without -ban/-stats: a control socket that
+		 * cannot be made is a configuration to fix (control_socket). */
+		struct buf cpath = BUF_INIT(4096);
+		int cr = ctl_listen(conf_control_path(srv.conf, &cpath), &err);
+		buf_free(&cpath);
+		if (cr < 0) {
+			fprintf(stderr, "clsmtpd: %s (see control_socket in clsmtpd.conf(5))\n", err.msg);
+			return 71;
+		}
+	}
 	if (!foreground) {
 		pid_t pid = fork();
 		if (pid < 0) {
