@@ -4,6 +4,7 @@
  * and hands it to the core engine (smtp_client.h). Returns an error value;
  * main.c turns it into an exit code.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@
 #include "secret.h"
 #include "send.h"
 #include "send_msg.h"
+#include "send_pretend.h"
+#include "sendlog.h"
+#include "exitcode.h"
 #include "engine/smtp_client.h"
 #include "transcript.h"
 #include "base/version.h"
@@ -95,6 +99,146 @@ static int send_sender(const struct client_opts *o, struct buf *name, struct buf
 	return err_set(err, CL_EUSAGE, "no sender: give -F ADDRESS");
 }
 
+/* TLS options of msmtp's: client certificate, CRL, version floor, the name
+ * checked. Below TLS 1.2 only when asked, and never silently. */
+static int send_tls_opts(const struct client_opts *o, struct smtp_client_params *p,
+                         struct cl_err *err)
+{
+	p->tls.cert_file = o->tls_cert_file;
+	p->tls.key_file = o->tls_key_file;
+	p->tls.crl_file = o->tls_crl_file;
+	p->tls.host_override = o->tls_host_override;
+	if (o->tls_key_file && !o->tls_cert_file)
+		return err_set(err, CL_EUSAGE,
+		               "--tls-key-file needs --tls-cert-file (the certificate it belongs to)");
+	if (o->tls_host_override && text_check_line(o->tls_host_override, "--tls-host-override",
+	                                            err) < 0)
+		return -1;
+	if (o->tls_min_version) {
+		p->tls.min_version = 10 + (o->tls_min_version[2] - '0');
+		if (p->tls.min_version < 12)
+			fprintf(stderr,
+			        "clsmtpc: warning: TLS %s allowed (--tls-min-version): TLS 1.0 and 1.1 "
+			        "are broken (RFC 8996: weak hashes, downgrade attacks); an attacker "
+			        "on the path may read the session, password included. Use it only "
+			        "for an old server that speaks nothing newer.\n",
+			        o->tls_min_version);
+	}
+	return 0;
+}
+
+/* --dsn-notify, --dsn-return, sendmail -V: RFC 3461 parameters for every
+ * recipient ("off": the server decides, nothing is sent). */
+static int send_dsn(const struct client_opts *o, struct smtp_message *m, const char ***notify,
+                    struct cl_err *err)
+{
+	size_t i;
+
+	if (o->dsn_return && strcasecmp(o->dsn_return, "off") != 0)
+		m->ret = strcasecmp(o->dsn_return, "full") == 0 ? "FULL" : "HDRS";
+	m->envid = o->dsn_envid;
+	if (o->dsn_notify && strcasecmp(o->dsn_notify, "off") != 0) {
+		size_t l = strlen(o->dsn_notify);
+		char *up;
+
+		/* One allocation: the pointers, then the value in upper case. */
+		*notify = calloc(1, (m->nrcpt + 1) * sizeof(**notify) + l + 1);
+		if (*notify == NULL)
+			return err_set(err, CL_ESOFTWARE, "out of memory");
+		up = (char *)(*notify + m->nrcpt + 1);
+		for (i = 0; i < l; i++)
+			up[i] = (char)toupper((unsigned char)o->dsn_notify[i]);
+		for (i = 0; i < m->nrcpt; i++)
+			(*notify)[i] = up;
+		m->notify = *notify;
+	}
+	return 0;
+}
+
+/* Counts the bytes of the message as the engine reads them (the log's
+ * mailsize). */
+static int send_count_read(void *arg, struct buf *out, size_t max, struct cl_err *err)
+{
+	struct send_count *c = arg;
+	size_t before = out->len;
+	int r = c->inner.read(c->inner.arg, out, max, err);
+
+	if (r >= 0)
+		c->bytes += (long long)(out->len - before);
+	return r;
+}
+
+static void send_count_wrap(struct send_count *c, struct smtp_body_source *src)
+{
+	c->inner = *src;
+	c->bytes = 0;
+	src->read = send_count_read;
+	src->arg = c;
+}
+
+/* --dump-mail: the message as it would go, on fd. */
+static int send_dump(struct smtp_body_source *src, int fd, struct cl_err *err)
+{
+	struct buf chunk = BUF_INIT(65536);
+	int more = 1;
+	size_t off;
+	ssize_t n;
+
+	while (more > 0) {
+		buf_reset(&chunk);
+		more = src->read(src->arg, &chunk, 65536, err);
+		if (more < 0)
+			break;
+		for (off = 0; off < chunk.len; off += (size_t)n) {
+			n = write(fd, chunk.data + off, chunk.len - off);
+			if (n < 0 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n <= 0) {
+				more = err_set(err, CL_EIO, "--dump-mail: cannot write: %s",
+				               strerror(errno));
+				break;
+			}
+		}
+	}
+	buf_free(&chunk);
+	return more < 0 ? -1 : 0;
+}
+
+/* One log line (sendlog.h) for this attempt. */
+static void send_log(const struct client_opts *o, const struct smtp_client_params *p,
+                     const struct smtp_message *m, const struct smtp_result *res, int tls,
+                     long long size, const struct cl_err *err)
+{
+	struct sendlog_rec lr;
+	size_t i;
+
+	memset(&lr, 0, sizeof(lr));
+	lr.host = p->host;
+	lr.tls = tls;
+	lr.auth = p->auth != NULL;
+	lr.user = p->creds.user;
+	lr.from = m->from;
+	lr.rcpts = m->rcpts;
+	lr.nrcpt = m->nrcpt;
+	lr.mailsize = size;
+	lr.exitcode = err ? exitcode_for(err->cls) : 0;
+	lr.errormsg = err ? err->msg : NULL;
+	/* The server's word: the data reply, else the first refused
+	 * recipient's. */
+	for (i = 0; err && i < res->nrcpt && lr.smtpstatus == 0; i++)
+		if (res->rcpt[i].code >= 400) {
+			lr.smtpstatus = res->rcpt[i].code;
+			lr.smtpmsg = res->rcpt[i].reply;
+		}
+	if (lr.smtpstatus == 0 && res->code) {
+		lr.smtpstatus = res->code;
+		lr.smtpmsg = res->reply;
+	}
+	sendlog_write(&lr, o->logfile, o->logfile_time_format, o->syslog);
+}
+
 int send_run(struct client_opts *o, struct cl_err *err)
 {
 	struct smtp_client_params p;
@@ -107,7 +251,9 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	struct buf msg = BUF_INIT(MSG_MAX + MSG_MAX / 2), name = BUF_INIT(1024),
 		   from = BUF_INIT(1024);
 	size_t nrcpt = o->nrcpt + o->ncc + o->nbcc;
-	int probe = o->verbose && nrcpt == 0, r = -1;
+	int probe = o->verbose && nrcpt == 0 && !o->pretend, r = -1, tls_used = 0;
+	struct send_count counter = {0};
+	const char **notify = NULL;
 
 	memset(&sm, 0, sizeof(sm));
 	smtp_result_init(&res);
@@ -116,18 +262,21 @@ int send_run(struct client_opts *o, struct cl_err *err)
 		err_set(err, CL_EUSAGE, "no server: give -M HOST (see --help)");
 		goto out;
 	}
-	if (!probe && nrcpt == 0) {
+	if (!probe && nrcpt == 0 && !o->pretend) {
 		err_set(err, CL_EUSAGE, "no recipient: give -T ADDRESS (or -v alone to probe)");
 		goto out;
 	}
 	if (send_check_input(o, err) < 0 || (o->queue && queue_cli_check(o, err) < 0))
 		goto out;
-	if (o->auth && strcasecmp(o->auth, "none") != 0 && o->user == NULL && !probe) {
+	if (o->auth && strcasecmp(o->auth, "none") != 0 && strcasecmp(o->auth, "external") != 0 &&
+	    o->user == NULL && !probe) {
 		err_set(err, CL_EUSAGE, "-A %s needs a user name (-U)", o->auth);
 		goto out;
 	}
-	if (!probe && send_sender(o, &name, &from, err) < 0)
+	if (!probe && !o->pretend && send_sender(o, &name, &from, err) < 0)
 		goto out;
+	if (o->pretend && (o->from || o->name))
+		send_sender(o, &name, &from, err);
 
 	memset(&p, 0, sizeof(p));
 	p.host = o->host;
@@ -137,6 +286,9 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	p.tls.trust_file = o->trust_file;
 	p.tls.fingerprint = o->fingerprint;
 	p.tls.certcheck = o->certcheck;
+	if (send_tls_opts(o, &p, err) < 0)
+		goto out;
+	p.source_ip = o->source_ip;
 	if (o->domain) {
 		buf_set(&host, o->domain);
 	} else {
@@ -161,8 +313,16 @@ int send_run(struct client_opts *o, struct cl_err *err)
 		goto out;
 	}
 
-	if (o->user && !(o->auth && strcasecmp(o->auth, "none") == 0)) {
+	if (o->auth && strcasecmp(o->auth, "external") == 0) {
+		/* The TLS client certificate is the credential; -U, if
+		 * given, is the identity asked for (authzid). */
+		p.auth = "external";
+		p.creds.user = o->user;
+		p.creds.authzid = o->user;
+	} else if (o->user && !(o->auth && strcasecmp(o->auth, "none") == 0)) {
 		p.auth = o->auth ? o->auth : "auto";
+		if (o->pretend)
+			goto pretend;
 		if (send_get_password(o, &pw, err) < 0)
 			goto out;
 		p.creds.user = o->user;
@@ -172,6 +332,11 @@ int send_run(struct client_opts *o, struct cl_err *err)
 			p.creds.password = buf_cstr(&pw);
 	}
 
+pretend:
+	if (o->pretend) {
+		r = send_pretend(o, &p, buf_cstr(&from), stdout, err);
+		goto out;
+	}
 	/* Body, attachments and every field read and checked before we
 	 * connect (sendmail mode: the whole message the caller spooled);
 	 * composed for the server once its capabilities are known. */
@@ -186,11 +351,25 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	/* SMTPUTF8 for the addresses is the engine's to add (addr_idn.h):
 	 * without it, domains go as A-labels. */
 	m.smtputf8 = 0;
+	if (send_dsn(o, &m, &notify, err) < 0)
+		goto out;
+	if (o->dump_mail) {
+		r = send_msg_build(&sm, NULL, p.host, &m, err) == 0
+		        ? send_dump(&m.body, STDOUT_FILENO, err)
+		        : -1;
+		goto out;
+	}
 
 	if (smtp_client_open(&sess, &p, err) == 0 &&
-	    send_msg_build(&sm, smtp_client_caps(sess), p.host, &m, err) == 0)
+	    send_msg_build(&sm, smtp_client_caps(sess), p.host, &m, err) == 0) {
+		send_count_wrap(&counter, &m.body);
 		r = smtp_client_send(sess, &m, 1, &res, err);
+	}
+	tls_used = smtp_client_is_tls(sess) || p.tls_mode == SMTP_TLS_SMTPS ||
+	           p.tls_mode == SMTP_TLS_STARTTLS;
 	smtp_client_quit(sess);
+	if (o->logfile || o->syslog)
+		send_log(o, &p, &m, &res, tls_used, r == 0 ? counter.bytes : -1, r == 0 ? NULL : err);
 	if (r < 0 && o->queue && err->cls == CL_ETEMP) {
 		/* --queue: keep it for clsmtpc --flush (docs/queue.md). */
 		struct cl_err why = *err;
@@ -199,6 +378,7 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	if (r == 0 && res.warning[0])
 		fprintf(stderr, "clsmtpc: warning: %s\n", res.warning);
 out:
+	free(notify);
 	send_msg_free(&sm);
 	smtp_client_free(sess);
 	smtp_result_free(&res);

@@ -126,15 +126,34 @@ int conn_resolve(const char *host, const char *port, int family, struct addrinfo
 	return err_set(err, CL_ETEMP, "cannot resolve %s: %s", host, gai_strerror(r));
 }
 
+/* --source-ip: a numeric address; only server addresses of its family are
+ * tried. */
+static int conn_source(const char *ip, struct addrinfo **src, struct cl_err *err)
+{
+	struct addrinfo hints;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(ip, NULL, &hints, src) != 0)
+		return err_set(err, CL_EUSAGE, "source IP '%s' is not an IPv4 or IPv6 address", ip);
+	return 0;
+}
+
 int conn_open(struct conn **out, const char *host, const char *port, const struct conn_opts *o,
               struct cl_err *err)
 {
-	struct addrinfo *res, *ai;
+	struct addrinfo *res, *ai, *src = NULL;
 	char peer[sizeof(((struct conn *)0)->peer)] = "";
-	int fd = -1, one = 1, last_errno = 0;
+	int fd = -1, one = 1, last_errno = EAFNOSUPPORT;
 
-	if (conn_resolve(host, port, o->family, &res, err) < 0)
+	if (o->source_ip && conn_source(o->source_ip, &src, err) < 0)
+		return -1;
+	if (conn_resolve(host, port, src ? src->ai_family : o->family, &res, err) < 0) {
+		if (src)
+			freeaddrinfo(src);
 		return err_prefix(err, "connect");
+	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		            ai->ai_protocol);
@@ -143,6 +162,15 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
 			continue;
 		}
 		conn_format_peer(ai->ai_addr, ai->ai_addrlen, peer, sizeof(peer));
+		if (src && bind(fd, src->ai_addr, src->ai_addrlen) < 0) {
+			last_errno = errno;
+			close(fd);
+			freeaddrinfo(res);
+			err_set(err, CL_EUNAVAIL, "connect: cannot use source IP %s: %s",
+			        o->source_ip, strerror(last_errno));
+			freeaddrinfo(src);
+			return -1;
+		}
 		if (conn_connect_one(fd, ai, o->connect_timeout_ms) == 0)
 			break;
 		last_errno = errno;
@@ -150,6 +178,8 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	if (src)
+		freeaddrinfo(src);
 	if (fd < 0)
 		return err_set(err, CL_ETEMP, "connect: cannot connect to %s port %s%s%s%s: %s",
 			       host, port, peer[0] ? " (last tried " : "", peer[0] ? peer : "",

@@ -17,6 +17,7 @@
 struct conn_opts {
 	int family;             /* AF_UNSPEC, AF_INET or AF_INET6 */
 	int connect_timeout_ms; /* per address tried */
+	const char *source_ip;  /* numeric local address to bind to, or NULL */
 };
 
 struct conn;
