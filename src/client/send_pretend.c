@@ -6,6 +6,7 @@
  */
 #include "send_pretend.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -68,8 +69,17 @@ int send_pretend(const struct client_opts *o, const struct smtp_client_params *p
 	        o->set_msgid_header ? o->set_msgid_header : "auto");
 	fprintf(out, "remove_bcc_headers = %s\n", sp_onoff(o->remove_bcc_headers != 0));
 	fprintf(out, "undisclosed_recipients = %s\n", sp_onoff(o->undisclosed_recipients == 1));
-	fprintf(out, "dsn_notify = %s\n", sp_v(o->dsn_notify));
-	fprintf(out, "dsn_return = %s\n", sp_v(o->dsn_return));
+	/* As msmtp prints them: the keywords that go on the wire. */
+	const char *nt = o->dsn_notify && strcasecmp(o->dsn_notify, "off") != 0 ? o->dsn_notify
+	                                                                          : NULL;
+	fprintf(out, "dsn_notify = ");
+	for (const char *c = sp_v(nt); *c; c++)
+		fputc(nt ? toupper((unsigned char)*c) : *c, out);
+	fprintf(out, "\ndsn_return = %s\n",
+	        o->dsn_return == NULL                 ? "(not set)"
+	        : strcasecmp(o->dsn_return, "full") == 0 ? "FULL"
+	        : strcasecmp(o->dsn_return, "off") == 0  ? "(not set)"
+	                                                 : "HDRS");
 	fprintf(out, "logfile = %s\n", sp_v(o->logfile));
 	fprintf(out, "logfile_time_format = %s\n", sp_v(o->logfile_time_format));
 	fprintf(out, "syslog = %s\n",

@@ -166,8 +166,8 @@ static int sml_self(const struct sml *o, const char *v, struct sendmail_opts *so
 	else if (strcmp(n, "protocol") == 0) {
 		if (strcasecmp(v, "smtp") != 0)
 			return err_set(err, CL_EUSAGE,
-			               "--protocol=%s: only smtp is supported (LMTP is not: deliver "
-			               "to a local mailbox through clsmtpd or an MTA)",
+			               "--protocol=%s is not supported: clsmtpc submits over SMTP "
+			               "only (deliver to a local mailbox through clsmtpd or an MTA)",
 			               v);
 	} else if (strcmp(n, "from") == 0) {
 		so->sender = v;

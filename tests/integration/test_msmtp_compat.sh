@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# test_msmtp_compat.sh - clsmtpc as a drop-in for msmtp, side by side with
+# Debian's msmtp against the same test Postfix: one msmtprc, read by msmtp
+# and turned into a clsmtpc configuration by --import-msmtprc; the same
+# sendmail command lines; then the two log files, --pretend outputs,
+# envelopes (%U@%H), DSN parameters and header keys are compared. Also:
+# msmtp options clsmtpc refuses say what to use, --dump-mail sends nothing,
+# syslog gets the same line as the log file.
+# shellcheck disable=SC2016
+. "$(dirname "$0")/lib.sh"
+require_client
+command -v msmtp >/dev/null || { echo "Bail out! msmtp is not installed"; exit 1; }
+
+BIN=$T_DIR/bin
+mkdir -p "$BIN" "$T_DIR/home"
+ln -s "$CLSMTPC" "$BIN/sendmail"
+export HOME=$T_DIR/home USER=tester LOGNAME=tester HOSTNAME=box.example.test
+PWFILE=$T_DIR/pw
+printf '%s\n' "$SASL_PASSWORD" >"$PWFILE"
+chmod 600 "$PWFILE"
+MLOG=$T_DIR/msmtp.log
+CLOG=$T_DIR/clsmtpc.log
+cat >"$T_DIR/msmtprc" <<EOF
+defaults
+tls on
+tls_trust_file $FIXTURE_CA
+timeout 20
+
+account fixture
+host localhost
+port $POSTFIX_SUBMISSION_PORT
+auth plain
+user $SASL_USER
+passwordeval cat $PWFILE
+from %U@%H
+domain %H
+logfile LOGFILE
+dsn_notify failure,delay
+dsn_return headers
+
+account default : fixture
+EOF
+chmod 600 "$T_DIR/msmtprc"
+cp "$T_DIR/msmtprc" "$T_DIR/rc.src"
+sed "s|LOGFILE|$MLOG|" "$T_DIR/rc.src" >"$T_DIR/msmtprc"
+
+# ---- the import: every key a working line --------------------------------
+sed "s|LOGFILE|$CLOG|" "$T_DIR/rc.src" >"$T_DIR/rc.forimport"
+T_SEQ=$((T_SEQ + 1))
+"$CLSMTPC" --import-msmtprc "$T_DIR/rc.forimport" >"$T_DIR/config" 2>"$T_DIR/import.err"
+RC=$?
+chmod 600 "$T_DIR/config"
+check_rc "--import-msmtprc of an msmtprc with from %U@%H, domain %H, logfile, dsn_*" 0
+check_no_grep "no key of it became a comment" '^# not supported' "$T_DIR/config"
+check_grep "from %U@%H passes through" '^from %U@%H$' "$T_DIR/config"
+
+# run_both NAME INPUT ARGS...: msmtp -C msmtprc ARGS and clsmtpc
+# --sendmail -C config ARGS, each with INPUT on stdin; sets MRC, CRC.
+run_both() {
+	local in=$1
+	shift
+	timeout -k 2 30 msmtp -C "$T_DIR/msmtprc" "$@" <"$in" >"$T_DIR/m.out" 2>"$T_DIR/m.err"
+	MRC=$?
+	timeout -k 2 30 "$CLSMTPC" --sendmail -C "$T_DIR/config" "$@" <"$in" >"$T_DIR/c.out" \
+		2>"$T_DIR/c.err"
+	CRC=$?
+}
+
+check_eq() { # NAME GOT WANT
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  '$2'" "want: '$3'"; fi
+}
+
+# A log line without what differs by nature: the time, the queue id, the
+# size (msmtp counts LF lines, we count the CRLF message we send).
+norm_log() {
+	sed -E 's/^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8} //; s/queued as [0-9A-F]+/queued as ID/;
+		s/ mailsize=[0-9]+//; s/Ok: [0-9]+ bytes queued/Ok: queued/' "$1"
+}
+
+# ---- one mail each: envelope %U@%H, the log lines -------------------------
+M=$(unique_mark)
+printf 'Subject: compat %s\n\nhello\n' "$M" >"$T_DIR/m1.txt"
+run_both "$T_DIR/m1.txt" "a-$M@example.test" "b-$M@example.test"
+check_eq "both exit 0 for the same mail" "$MRC $CRC" "0 0"
+if mail_wait_count "$M" 4; then
+	rps=$(for f in $MAILFILES; do header Return-Path "$f"; done | sort -u | tr '\n' ' ')
+	check_eq "envelope sender from %U@%H is the same for both" "$rps" "<tester@box.example.test> "
+else
+	not_ok "four copies delivered (two per program)" "$(mail_count "$M") found"
+	diag_file "$T_DIR/c.err"
+fi
+check_eq "the log lines of a sent mail are msmtp's, field for field" \
+	"$(norm_log "$CLOG" | tail -n1)" "$(norm_log "$MLOG" | tail -n1)"
+check_grep "the log line has the size sent" ' mailsize=[0-9]+ smtpstatus=250 ' "$CLOG"
+
+# ---- DSN: the same parameters on the wire (from the config, then -N/-R) ---
+M=$(unique_mark)
+printf 'Subject: dsn %s\n\nhello\n' "$M" >"$T_DIR/m2.txt"
+timeout -k 2 30 msmtp -C "$T_DIR/msmtprc" -d -N success -R full "c-$M@example.test" \
+	<"$T_DIR/m2.txt" >"$T_DIR/m2.m" 2>&1
+timeout -k 2 30 "$CLSMTPC" --sendmail -C "$T_DIR/config" -v -N success -R full \
+	"c-$M@example.test" <"$T_DIR/m2.txt" >"$T_DIR/m2.c" 2>&1
+m_rcpt=$(grep -oE 'RCPT TO:<[^>]+>.*' "$T_DIR/m2.m" | head -n1 | tr -d '\r')
+c_rcpt=$(grep -oE 'RCPT TO:<[^>]+>.*' "$T_DIR/m2.c" | head -n1 | tr -d '\r')
+check_eq "-N success: RCPT carries msmtp's NOTIFY=" "$c_rcpt" "$m_rcpt"
+check_grep "-R full: MAIL FROM carries RET=FULL" 'MAIL FROM:<[^>]+>.* RET=FULL' "$T_DIR/m2.c"
+grep -E 'MAIL FROM:' "$T_DIR/m2.m" | grep -q 'RET=FULL' &&
+	ok "(msmtp sends RET=FULL too)" || not_ok "(msmtp sends RET=FULL too)"
+check_grep "the account's dsn_notify when no -N" 'NOTIFY=FAILURE,DELAY' \
+	<(timeout -k 2 30 "$CLSMTPC" --sendmail -C "$T_DIR/config" -v "d-$M@example.test" \
+		<"$T_DIR/m2.txt" 2>&1)
+
+# ---- a refused recipient: the failure lines compared ----------------------
+printf 'Subject: fail\n\nx\n' >"$T_DIR/m3.txt"
+run_both "$T_DIR/m3.txt" "$POSTFIX_REJECT_RCPT"
+check_eq "a refused recipient fails in both" "$([ "$MRC" -ne 0 ] && [ "$CRC" -ne 0 ] && echo yes)" yes
+c_line=$(norm_log "$CLOG" | tail -n1)
+m_line=$(norm_log "$MLOG" | tail -n1)
+check_eq "failure log: same host, tls, auth, user, from, recipients, smtpstatus, smtpmsg" \
+	"${c_line%% errormsg=*}" "${m_line%% errormsg=*}"
+check_grep "failure log: errormsg and exitcode" "errormsg='.*User unknown' exitcode=EX_" "$CLOG"
+
+# ---- -X FILE in sendmail mode writes the log ------------------------------
+M=$(unique_mark)
+printf 'Subject: x %s\n\nx\n' "$M" >"$T_DIR/m4.txt"
+timeout -k 2 30 "$CLSMTPC" --sendmail -C "$T_DIR/config" -X "$T_DIR/x.log" \
+	"e-$M@example.test" <"$T_DIR/m4.txt" >/dev/null 2>"$T_DIR/x.err"
+check_grep "-X FILE: the log line goes there" "recipients=e-$M@example.test .*exitcode=EX_OK" \
+	"$T_DIR/x.log"
+check_no_fixed "no secret in any log" "$SASL_PASSWORD" "$CLOG" "$T_DIR/x.log"
+
+# ---- --pretend: the same values for the keys both have --------------------
+timeout 10 msmtp -C "$T_DIR/msmtprc" --pretend >"$T_DIR/p.m" 2>/dev/null </dev/null
+timeout 10 "$CLSMTPC" --sendmail -C "$T_DIR/config" --pretend >"$T_DIR/p.c" 2>"$T_DIR/p.err" \
+	</dev/null
+pick() { grep -E '^(host|port|domain|user|from|tls|tls_starttls|tls_trust_file|tls_certcheck|dsn_notify|dsn_return|logfile|set_from_header|set_date_header|remove_bcc_headers|undisclosed_recipients) = ' "$1"; }
+check_eq "--pretend prints msmtp's values for the keys both programs have" \
+	"$(pick "$T_DIR/p.c")" "$(pick "$T_DIR/p.m" | sed "s|$MLOG|$CLOG|")"
+check_no_fixed "--pretend prints no password" "$SASL_PASSWORD" "$T_DIR/p.c"
+
+# ---- header keys: the delivered headers compared --------------------------
+M=$(unique_mark)
+printf 'From: Somebody <somebody@example.test>\nTo: t-%s@example.test\nBcc: k-%s@example.test\nSubject: hk %s\n\nx\n' \
+	"$M" "$M" "$M" >"$T_DIR/m5.txt"
+hk=(--undisclosed-recipients=on --set-from-header=on -t)
+run_both "$T_DIR/m5.txt" "${hk[@]}"
+check_eq "undisclosed_recipients + set_from_header on: both exit 0" "$MRC $CRC" "0 0"
+if mail_wait_count "$M" 4; then
+	tos=$(for f in $MAILFILES; do header To "$f"; done | sort -u | tr '\n' ' ')
+	froms=$(for f in $MAILFILES; do header From "$f"; done | sort -u | tr '\n' ' ')
+	check_eq "To: undisclosed-recipients:; in every copy of both" "$tos" "undisclosed-recipients:; "
+	check_eq "set_from_header on: From is the envelope sender in every copy" "$froms" \
+		"tester@box.example.test "
+else
+	not_ok "header keys: four copies" "$(mail_count "$M") found"
+	diag_file "$T_DIR/c.err"
+fi
+# Postfix's cleanup drops Bcc whatever the client sends: the scripted
+# server shows what each program sent.
+printf 'To: t@example.test\nBcc: k@example.test\nSubject: bcc\n\nx\n' >"$T_DIR/m6.txt"
+if start_scripted '{"capabilities": ["PIPELINING"]}' --connections 2; then
+	sp=(--host=127.0.0.1 --port="$SCRIPTED_PORT" --tls=off --auth=off -f s@example.test)
+	timeout 30 msmtp "${sp[@]}" --remove-bcc-headers=off -t <"$T_DIR/m6.txt" >/dev/null 2>&1
+	timeout 30 "$CLSMTPC" --sendmail "${sp[@]}" --remove-bcc-headers=off -t <"$T_DIR/m6.txt" \
+		>/dev/null 2>"$T_DIR/bcc.err"
+	stop_scripted
+	check_grep "remove_bcc_headers off: msmtp sends Bcc" '^Bcc: k@example.test' \
+		"$SCRIPTED_MSGS/msg-1.eml"
+	check_grep "remove_bcc_headers off: clsmtpc sends Bcc too" '^Bcc: k@example.test' \
+		"$SCRIPTED_MSGS/msg-2.eml"
+else
+	not_ok "scripted server for the Bcc case"
+fi
+
+# ---- msmtp options clsmtpc refuses name the alternative ------------------
+for opt in --tls-priorities=NORMAL --serverinfo --socket=/run/x --protocol=lmtp; do
+	timeout 10 "$CLSMTPC" --sendmail -C "$T_DIR/config" "$opt" x@example.test \
+		</dev/null >/dev/null 2>"$T_DIR/r.err"
+	rc=$?
+	if [ "$rc" -eq 64 ] && grep -q 'not supported' "$T_DIR/r.err"; then
+		ok "$opt is refused (64) with the alternative"
+	else
+		not_ok "$opt is refused (64) with the alternative" "exit $rc" "$(cat "$T_DIR/r.err")"
+	fi
+done
+
+# ---- --dump-mail: the message, and no connection -------------------------
+M=$(unique_mark)
+printf 'Subject: dump %s\n\nbody\n' "$M" >"$T_DIR/m7.txt"
+timeout 10 "$CLSMTPC" --sendmail --host=127.0.0.1 --port="$(free_port)" -f me@example.test \
+	--dump-mail "f-$M@example.test" <"$T_DIR/m7.txt" >"$T_DIR/dump.out" 2>"$T_DIR/dump.err"
+rc=$?
+check_eq "--dump-mail to a port nobody listens on exits 0" "$rc" 0
+check_grep "--dump-mail prints the message with the fields added" '^Message-ID: <' "$T_DIR/dump.out"
+check_grep "--dump-mail prints the body" '^body' "$T_DIR/dump.out"
+
+# ---- syslog: the same line, through /dev/log ------------------------------
+# A private mount namespace puts our own socket at /dev/log.
+mkdir -p "$T_DIR/dev"
+"$PYTHON" - "$T_DIR/dev/log" "$T_DIR/syslog.out" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+try:
+    data = s.recv(65536)
+    open(sys.argv[2], "wb").write(data)
+except socket.timeout:
+    pass
+EOF
+slpid=$!
+for _ in $(seq 50); do [ -S "$T_DIR/dev/log" ] && break; sleep 0.1; done
+M=$(unique_mark)
+printf 'Subject: sl %s\n\nx\n' "$M" >"$T_DIR/m8.txt"
+unshare -m sh -c 'mount --bind "$1" /dev && shift && exec "$@"' sh "$T_DIR/dev" \
+	timeout 30 "$CLSMTPC" --sendmail -C "$T_DIR/config" --syslog=LOG_MAIL "g-$M@example.test" \
+	<"$T_DIR/m8.txt" >/dev/null 2>"$T_DIR/sl.err"
+wait "$slpid" 2>/dev/null
+# <22> is LOG_MAIL (2*8) + LOG_INFO (6).
+check_grep "--syslog=LOG_MAIL: one line at mail.info with the log's fields" \
+	"^<22>.*clsmtpc\[[0-9]+\]: host=localhost tls=on auth=on user=$SASL_USER .*recipients=g-$M@example.test .*exitcode=EX_OK" \
+	"$T_DIR/syslog.out"
+
+done_testing
