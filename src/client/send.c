@@ -15,6 +15,7 @@
 #include "smtp/addr.h"
 #include "msg/compose.h"
 #include "base/hostname.h"
+#include "netrc.h"
 #include "passfile.h"
 #include "queue_cli.h"
 #include "secret.h"
@@ -57,6 +58,8 @@ static int send_check_input(const struct client_opts *o, struct cl_err *err)
 
 static int send_get_password(struct client_opts *o, struct buf *pw, struct cl_err *err)
 {
+	int r;
+
 	if (o->password) {
 		if (isatty(STDERR_FILENO))
 			fprintf(stderr, "clsmtpc: warning: -r shows the password to every user of "
@@ -74,10 +77,17 @@ static int send_get_password(struct client_opts *o, struct buf *pw, struct cl_er
 		return secret_from_keyring(o->host, o->user, pw, err);
 	if (o->password_env)
 		return secret_from_env(o->password_env, pw, err);
+	/* msmtp's last resorts: ~/.netrc (~/.authinfo, /etc/netrc), then the
+	 * terminal. */
+	r = netrc_lookup(o->host, o->user, pw, err);
+	if (r == 0)
+		r = secret_from_tty(o->host, o->user, pw, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	return err_set(err, CL_ECONFIG,
 		       "no password for %s: give -p FILE (user:server:password), "
 		       "--passwordeval CMD, --keyring, --password-env NAME, an account "
-		       "(clsmtpc.conf(5)), or -r PASSWORD",
+		       "(clsmtpc.conf(5)), a ~/.netrc entry, or -r PASSWORD (no terminal to ask on)",
 		       o->user);
 }
 

@@ -221,4 +221,60 @@ check_grep "--syslog=LOG_MAIL: one line at mail.info with the log's fields" \
 	"^<22>.*clsmtpc\[[0-9]+\]: host=localhost tls=on auth=on user=$SASL_USER .*recipients=g-$M@example.test .*exitcode=EX_OK" \
 	"$T_DIR/syslog.out"
 
+# ---- the password from ~/.netrc, then from the terminal --------------------
+NH=$T_DIR/nhome
+mkdir -p "$NH"
+printf 'machine localhost\n  login %s password %s\n' "$SASL_USER" "$SASL_PASSWORD" >"$NH/.netrc"
+chmod 600 "$NH/.netrc"
+M=$(unique_mark)
+sub=(-M localhost -P "$POSTFIX_SUBMISSION_PORT" -Z tls --tls-trust-file "$FIXTURE_CA" -U "$SASL_USER")
+HOME=$NH run_client "${sub[@]}" -F a@example.test -T "n-$M@example.test" -s "netrc $M" "x"
+check_rc "no password source but ~/.netrc: sent (0)" 0
+mail_wait "$M" && ok "the mail authenticated with ~/.netrc arrived" ||
+	not_ok "the mail authenticated with ~/.netrc arrived"
+HOME=$NH timeout 30 msmtp --host=localhost --port="$POSTFIX_SUBMISSION_PORT" --tls=on \
+	--tls-trust-file="$FIXTURE_CA" --auth=on --user="$SASL_USER" -f a@example.test \
+	"n2-$M@example.test" <<<"Subject: x" >/dev/null 2>&1
+check_eq "(msmtp reads the same ~/.netrc)" "$?" 0
+chmod 644 "$NH/.netrc"
+HOME=$NH run_client "${sub[@]}" -F a@example.test -T "n3-$M@example.test" "x"
+check_rc "a ~/.netrc others can read is refused (78)" 78
+check_grep "with the chmod that fixes it" 'chmod 600 .*\.netrc' "$ERR"
+rm -f "$NH/.netrc"
+# A terminal (a pty) and nothing else: clsmtpc asks, without echo.
+M=$(unique_mark)
+cat >"$T_DIR/typist.py" <<'EOF'
+import os, pty, sys, select, time
+pw = sys.argv[1].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+seen, typed, deadline = b"", False, time.time() + 30
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 1)
+    if not r:
+        continue
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not typed and b"password for" in seen:
+        os.write(fd, pw + b"\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+print("\nEXIT %d" % os.waitstatus_to_exitcode(status))
+print("ECHOED" if pw in seen else "NOT-ECHOED")
+EOF
+HOME=$NH "$PYTHON" "$T_DIR/typist.py" "$SASL_PASSWORD" "$CLSMTPC" "${sub[@]}" -F a@example.test \
+	-T "t-$M@example.test" -s "tty $M" x >"$T_DIR/tty.out" 2>&1 </dev/null
+check_grep "no source but a terminal: clsmtpc asks for the password" "^password for $SASL_USER at localhost: " "$T_DIR/tty.out"
+check_grep "and sends with it (0)" '^EXIT 0$' "$T_DIR/tty.out"
+check_grep "the typed password is not echoed" '^NOT-ECHOED$' "$T_DIR/tty.out"
+mail_wait "$M" && ok "the mail sent with the typed password arrived" ||
+	not_ok "the mail sent with the typed password arrived"
+
 done_testing

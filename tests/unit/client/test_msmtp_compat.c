@@ -7,6 +7,7 @@
 #include "check.h"
 #include "config.h"
 #include "msmtprc.h"
+#include "netrc.h"
 #include "options.h"
 #include "sendlog.h"
 #include "sendmail_long.h"
@@ -293,6 +294,43 @@ TEST(test_sendmail_long_options_forward_or_refuse)
 	CHECK_INT(parse_sm("--port", NULL, &so, &err), -1);
 }
 
+static int netrc_get(const char *text, const char *host, const char *user, struct buf *pw)
+{
+	struct cl_err err;
+
+	err_clear(&err);
+	buf_reset(pw);
+	return netrc_parse(text, strlen(text), host, user, pw, &err);
+}
+
+TEST(test_netrc_machine_login_default_and_authinfo)
+{
+	static const char netrc[] = "machine other.example login alice password wrong\n"
+	                            "machine smtp.example.org\n"
+	                            "  login bob password bobs-pw\n"
+	                            "machine SMTP.example.org login alice password \"a b\\\"c\"\n"
+	                            "macdef init\n"
+	                            "machine smtp.example.org login alice password in-macro\n"
+	                            "\n"
+	                            "default login alice password fallback\n";
+	static const char authinfo[] = "machine mail.example.jp port 587 user taro passwd t-pw\n";
+	struct buf pw = BUF_INIT(1024);
+
+	CHECK_INT(netrc_get(netrc, "smtp.example.org", "alice", &pw), 1);
+	CHECK_STR(buf_cstr(&pw), "a b\"c");
+	CHECK_INT(netrc_get(netrc, "smtp.example.org", "bob", &pw), 1);
+	CHECK_STR(buf_cstr(&pw), "bobs-pw");
+	/* No machine entry for this user: "default". */
+	CHECK_INT(netrc_get(netrc, "elsewhere.example", "alice", &pw), 1);
+	CHECK_STR(buf_cstr(&pw), "fallback");
+	CHECK_INT(netrc_get(netrc, "elsewhere.example", "carol", &pw), 0);
+	CHECK_INT(netrc_get(authinfo, "mail.example.jp", "taro", &pw), 1);
+	CHECK_STR(buf_cstr(&pw), "t-pw");
+	CHECK_INT(netrc_get("machine", "h", "u", &pw), -1);
+	CHECK_INT(netrc_get("machine h login", "h", "u", &pw), -1);
+	buf_free(&pw);
+}
+
 int main(void)
 {
 	RUN(test_subst_replaces_each_pattern);
@@ -304,5 +342,6 @@ int main(void)
 	RUN(test_msmtprc_every_key_becomes_a_line_or_a_comment_with_why);
 	RUN(test_sendlog_line_has_msmtps_fields_in_order);
 	RUN(test_sendmail_long_options_forward_or_refuse);
+	RUN(test_netrc_machine_login_default_and_authinfo);
 	CHECK_DONE();
 }
