@@ -61,6 +61,7 @@ static void accounts_apply_msmtp(const struct config_account *a, struct client_o
 	ACCT_STR(set_from_header, set_from_header);
 	ACCT_STR(set_date_header, set_date_header);
 	ACCT_STR(set_msgid_header, set_msgid_header);
+	ACCT_STR(fallback, fallback);
 	if (o->remove_bcc_headers < 0)
 		o->remove_bcc_headers = a->remove_bcc_headers;
 	if (o->undisclosed_recipients < 0)

@@ -112,6 +112,7 @@ static const struct option options_long[] = {
     {"source-ip", required_argument, NULL, OPT_MSMTP},
     {"pretend", no_argument, NULL, OPT_MSMTP},
     {"dump-mail", no_argument, NULL, OPT_MSMTP},
+    {"fallback", required_argument, NULL, OPT_MSMTP},
     {"set-from-header", optional_argument, NULL, OPT_MSMTP},
     {"set-date-header", optional_argument, NULL, OPT_MSMTP},
     {"set-msgid-header", optional_argument, NULL, OPT_MSMTP},
@@ -195,6 +196,8 @@ void options_usage(FILE *f)
 	      "      --pretend            print the configuration that would be used\n"
 	      "                           (secrets masked) and send nothing\n"
 	      "      --dump-mail          print the message that would be sent; no connection\n"
+	      "      --fallback H[:P],... servers tried in turn when one cannot be reached or\n"
+	      "                           answers 4xx before taking the message\n"
 	      "      --set-from-header=auto|on|off, --set-date-header=auto|off,\n"
 	      "      --set-msgid-header=auto|off, --remove-bcc-headers=on|off,\n"
 	      "      --undisclosed-recipients=on|off   whole messages (--raw, sendmail mode)\n"
@@ -309,6 +312,8 @@ static int options_msmtp(struct client_opts *o, const char *name, const char *v,
 		o->pretend = 1;
 	else if (strcmp(name, "dump-mail") == 0)
 		o->dump_mail = 1;
+	else if (strcmp(name, "fallback") == 0)
+		o->fallback = v;
 	else if (strcmp(name, "set-from-header") == 0) {
 		if ((v = options_word(v ? v : "on", "auto on off")) == NULL)
 			return err_set(err, CL_EUSAGE, "--set-from-header wants auto, on or off");

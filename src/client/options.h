@@ -95,6 +95,7 @@ struct client_opts {
 	const char *source_ip;   /* --source-ip: bind the connection to it */
 	int pretend;             /* --pretend: print the configuration, send nothing */
 	int dump_mail;           /* --dump-mail: print the message, do not connect */
+	const char *fallback;    /* --fallback "host[:port],...": tried in order */
 	/* Whole messages (--raw, sendmail mode): */
 	const char *set_from_header;  /* auto, on, off */
 	const char *set_date_header;  /* auto, off */

@@ -249,6 +249,70 @@ static void send_log(const struct client_opts *o, const struct smtp_client_param
 	sendlog_write(&lr, o->logfile, o->logfile_time_format, o->syslog);
 }
 
+/* May the next fallback server be tried? Only when this one certainly did
+ * not take the message: it could not be reached or refused the session
+ * (connect, greeting, EHLO, STARTTLS, AUTH), or answered 4xx to a
+ * recipient or to the end of the data. Never after a lost reply to the
+ * data: the message may have been accepted, and must not go twice. */
+static int send_fallback_ok(int opened, const struct cl_err *err, const struct smtp_result *res)
+{
+	size_t i;
+
+	if (err->cls != CL_ETEMP && err->cls != CL_ENOHOST)
+		return 0;
+	if (!opened)
+		return 1;
+	if (res->code >= 400 && res->code < 500)
+		return 1;
+	/* A refused recipient makes the engine send the message to nobody
+	 * (docs/architecture.md): no copy stayed behind. */
+	for (i = 0; i < res->nrcpt; i++)
+		if (res->rcpt[i].code >= 400 && res->rcpt[i].code < 500)
+			return 1;
+	return 0;
+}
+
+/* The next "host[:port]" of --fallback / the account's fallback key into
+ * host and port (the port of the first server when none is given). 0 when
+ * the list is done. */
+static int send_fallback_next(const struct client_opts *o, size_t *pos,
+                              const struct smtp_client_params *p, struct buf *host,
+                              struct buf *port)
+{
+	const char *list = o->fallback, *e, *colon;
+	size_t n;
+
+	if (list == NULL)
+		return 0;
+	for (;;) {
+		list += *pos;
+		list += strspn(list, " ,\t");
+		if (*list == '\0')
+			return 0;
+		n = strcspn(list, " ,\t");
+		*pos = (size_t)(list + n - o->fallback);
+		e = list + n;
+		list = o->fallback;
+		colon = memchr(e - n, ':', n);
+		/* "[v6]:port", "host:port", "host" */
+		if (e[-n] == '[' && (colon = memchr(e - n, ']', n)) != NULL) {
+			buf_reset(host);
+			buf_add(host, e - n + 1, (size_t)(colon - (e - n) - 1));
+			colon = colon + 1 < e && colon[1] == ':' ? colon + 1 : NULL;
+		} else {
+			buf_reset(host);
+			buf_add(host, e - n, colon ? (size_t)(colon - (e - n)) : n);
+		}
+		buf_reset(port);
+		if (colon && colon + 1 < e)
+			buf_add(port, colon + 1, (size_t)(e - colon - 1));
+		else
+			buf_set(port, p->port);
+		if (host->len)
+			return 1;
+	}
+}
+
 int send_run(struct client_opts *o, struct cl_err *err)
 {
 	struct smtp_client_params p;
@@ -264,6 +328,8 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	int probe = o->verbose && nrcpt == 0 && !o->pretend, r = -1, tls_used = 0;
 	struct send_count counter = {0};
 	const char **notify = NULL;
+	struct buf fbhost = BUF_INIT(256), fbport = BUF_INIT(16);
+	size_t fb = 0;
 
 	memset(&sm, 0, sizeof(sm));
 	smtp_result_init(&res);
@@ -370,14 +436,33 @@ pretend:
 		goto out;
 	}
 
-	if (smtp_client_open(&sess, &p, err) == 0 &&
-	    send_msg_build(&sm, smtp_client_caps(sess), p.host, &m, err) == 0) {
-		send_count_wrap(&counter, &m.body);
-		r = smtp_client_send(sess, &m, 1, &res, err);
+	for (;;) {
+		int opened = smtp_client_open(&sess, &p, err) == 0;
+
+		if (opened && send_msg_build(&sm, smtp_client_caps(sess), p.host, &m, err) == 0) {
+			send_count_wrap(&counter, &m.body);
+			r = smtp_client_send(sess, &m, 1, &res, err);
+		}
+		tls_used = smtp_client_is_tls(sess) || p.tls_mode == SMTP_TLS_SMTPS ||
+		           p.tls_mode == SMTP_TLS_STARTTLS;
+		smtp_client_quit(sess);
+		if (r == 0 || !send_fallback_ok(opened, err, &res) ||
+		    send_fallback_next(o, &fb, &p, &fbhost, &fbport) == 0)
+			break;
+		if (o->logfile || o->syslog)
+			send_log(o, &p, &m, &res, tls_used, -1, err);
+		fprintf(stderr, "clsmtpc: %s; trying the fallback server %s port %s\n", err->msg,
+		        buf_cstr(&fbhost), buf_cstr(&fbport));
+		/* The next host's name (not the last one's) is checked. */
+		if (text_check_line(buf_cstr(&fbhost), "fallback", err) < 0)
+			goto out;
+		p.host = buf_cstr(&fbhost);
+		p.port = buf_cstr(&fbport);
+		smtp_client_free(sess);
+		sess = NULL;
+		smtp_result_free(&res);
+		smtp_result_init(&res);
 	}
-	tls_used = smtp_client_is_tls(sess) || p.tls_mode == SMTP_TLS_SMTPS ||
-	           p.tls_mode == SMTP_TLS_STARTTLS;
-	smtp_client_quit(sess);
 	if (o->logfile || o->syslog)
 		send_log(o, &p, &m, &res, tls_used, r == 0 ? counter.bytes : -1, r == 0 ? NULL : err);
 	if (r < 0 && o->queue && err->cls == CL_ETEMP) {
@@ -389,6 +474,8 @@ pretend:
 		fprintf(stderr, "clsmtpc: warning: %s\n", res.warning);
 out:
 	free(notify);
+	buf_free(&fbhost);
+	buf_free(&fbport);
 	send_msg_free(&sm);
 	smtp_client_free(sess);
 	smtp_result_free(&res);

@@ -99,6 +99,7 @@ static const struct sml sml_table[] = {
     {"maildomain", SML_REQ, SML_SELF, NULL},
     /* clsmtpc's own, useful from a sendmail command line. */
     {"dump-mail", SML_NONE, SML_FWD, NULL},
+    {"fallback", SML_REQ, SML_FWD, NULL},
     {"keyring", SML_NONE, SML_FWD, NULL},
     {"password-env", SML_REQ, SML_FWD, NULL},
     {"queue", SML_NONE, SML_FWD, NULL},
