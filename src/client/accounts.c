@@ -62,6 +62,8 @@ static void accounts_apply_msmtp(const struct config_account *a, struct client_o
 	ACCT_STR(set_date_header, set_date_header);
 	ACCT_STR(set_msgid_header, set_msgid_header);
 	ACCT_STR(fallback, fallback);
+	ACCT_STR(proxy_host, proxy_host);
+	ACCT_STR(proxy_port, proxy_port);
 	if (o->remove_bcc_headers < 0)
 		o->remove_bcc_headers = a->remove_bcc_headers;
 	if (o->undisclosed_recipients < 0)

@@ -26,7 +26,7 @@ static const char *const msmtprc_same[] = {
     "tls_certcheck", "user", "passwordeval", "from",         "domain",         "timeout",
     "aliases",       "logfile", "logfile_time_format", "syslog", "dsn_notify", "dsn_return",
     "tls_cert_file", "tls_key_file", "tls_crl_file", "tls_host_override", "source_ip",
-    "allow_from_override", "set_from_header", "set_date_header", "set_msgid_header",
+    "allow_from_override", "proxy_host", "proxy_port", "set_from_header", "set_date_header", "set_msgid_header",
     "remove_bcc_headers", "undisclosed_recipients", "auto_from", "maildomain",
 };
 
@@ -38,9 +38,6 @@ static const struct {
              "when a password is needed: write the value itself"},
     {"protocol", "LMTP is not supported: clsmtpc submits over SMTP only"},
     {"socket", "Unix-domain sockets are not supported: give host and port"},
-    {"proxy_host", "SOCKS proxies are not supported yet: use an SSH tunnel (ssh -L) and "
-                   "point host/port at it, with tls_host_override set to the server's name"},
-    {"proxy_port", "SOCKS proxies are not supported yet (see proxy_host)"},
     {"tls_priorities", "GnuTLS priority strings do not apply to OpenSSL: use tls_min_version"},
     {"tls_min_dh_prime_bits", "deprecated in msmtp; OpenSSL's security level decides"},
     {"ntlmdomain", "NTLM is not supported (broken and obsolete)"},

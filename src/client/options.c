@@ -113,6 +113,9 @@ static const struct option options_long[] = {
     {"pretend", no_argument, NULL, OPT_MSMTP},
     {"dump-mail", no_argument, NULL, OPT_MSMTP},
     {"fallback", required_argument, NULL, OPT_MSMTP},
+    {"proxy", required_argument, NULL, OPT_MSMTP},
+    {"proxy-host", required_argument, NULL, OPT_MSMTP},
+    {"proxy-port", required_argument, NULL, OPT_MSMTP},
     {"set-from-header", optional_argument, NULL, OPT_MSMTP},
     {"set-date-header", optional_argument, NULL, OPT_MSMTP},
     {"set-msgid-header", optional_argument, NULL, OPT_MSMTP},
@@ -193,6 +196,9 @@ void options_usage(FILE *f)
 	      "                           1.0 for old servers only (insecure, warns)\n"
 	      "      --tls-host-override H  name checked in the certificate and sent in SNI\n"
 	      "      --source-ip IP       connect from this local address\n"
+	      "      --proxy socks5h://HOST:PORT  through a SOCKS5 proxy (ssh -D, Tor,\n"
+	      "                           dante), which resolves the server's name;\n"
+	      "                           also --proxy-host HOST --proxy-port PORT\n"
 	      "      --pretend            print the configuration that would be used\n"
 	      "                           (secrets masked) and send nothing\n"
 	      "      --dump-mail          print the message that would be sent; no connection\n"
@@ -262,6 +268,49 @@ static const char *options_syslog_words =
     "on off LOG_USER LOG_MAIL LOG_LOCAL0 LOG_LOCAL1 LOG_LOCAL2 LOG_LOCAL3 LOG_LOCAL4 LOG_LOCAL5 "
     "LOG_LOCAL6 LOG_LOCAL7";
 
+/* --proxy socks5h://HOST:PORT (or HOST:PORT, [V6]:PORT): the proxy resolves
+ * the server's name, as msmtp's proxy_host does. */
+static int options_proxy_url(struct client_opts *o, const char *v, struct cl_err *err)
+{
+	const char *h = v, *colon, *end;
+	size_t n;
+
+	if (strncasecmp(v, "socks5h://", 10) == 0)
+		h = v + 10;
+	else if (strstr(v, "://"))
+		return err_set(err, CL_EUSAGE,
+		               "--proxy '%s': only socks5h://HOST:PORT is supported (the proxy "
+		               "resolves the server's name, so no DNS query leaves this machine)",
+		               v);
+	end = h + strcspn(h, "/");
+	if (h[0] == '[') {
+		colon = memchr(h, ']', (size_t)(end - h));
+		if (colon == NULL)
+			return err_set(err, CL_EUSAGE, "--proxy '%s': missing ']'", v);
+		n = (size_t)(colon - h - 1);
+		h++;
+		colon = colon[1] == ':' ? colon + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		n = colon ? (size_t)(colon - h) : (size_t)(end - h);
+	}
+	if (n == 0 || n + 8 > sizeof(o->proxy_buf))
+		return err_set(err, CL_EUSAGE, "--proxy '%s': no host", v);
+	memcpy(o->proxy_buf, h, n);
+	o->proxy_buf[n] = '\0';
+	o->proxy_host = o->proxy_buf;
+	o->proxy_port = "1080";
+	if (colon) {
+		size_t pl = (size_t)(end - colon - 1);
+		if (pl == 0 || pl > 5 || strspn(colon + 1, "0123456789") < pl)
+			return err_set(err, CL_EUSAGE, "--proxy '%s': bad port", v);
+		memcpy(o->proxy_buf + n + 1, colon + 1, pl);
+		o->proxy_buf[n + 1 + pl] = '\0';
+		o->proxy_port = o->proxy_buf + n + 1;
+	}
+	return 0;
+}
+
 /* msmtp's options, by long name (the table above gives them one code). */
 static int options_msmtp(struct client_opts *o, const char *name, const char *v,
                          struct cl_err *err)
@@ -314,6 +363,15 @@ static int options_msmtp(struct client_opts *o, const char *name, const char *v,
 		o->dump_mail = 1;
 	else if (strcmp(name, "fallback") == 0)
 		o->fallback = v;
+	else if (strcmp(name, "proxy") == 0)
+		return options_proxy_url(o, v, err);
+	else if (strcmp(name, "proxy-host") == 0)
+		o->proxy_host = v;
+	else if (strcmp(name, "proxy-port") == 0) {
+		if (v[0] && (strspn(v, "0123456789") != strlen(v) || atoi(v) < 1 || atoi(v) > 65535))
+			return err_set(err, CL_EUSAGE, "--proxy-port wants a port number, not '%s'", v);
+		o->proxy_port = v;
+	}
 	else if (strcmp(name, "set-from-header") == 0) {
 		if ((v = options_word(v ? v : "on", "auto on off")) == NULL)
 			return err_set(err, CL_EUSAGE, "--set-from-header wants auto, on or off");

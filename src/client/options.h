@@ -93,6 +93,8 @@ struct client_opts {
 	const char *tls_min_version;   /* --tls-min-version 1.0 .. 1.3 */
 	const char *tls_host_override; /* name for SNI and the certificate check */
 	const char *source_ip;   /* --source-ip: bind the connection to it */
+	const char *proxy_host, *proxy_port; /* --proxy socks5h://H:P, --proxy-host/-port */
+	char proxy_buf[300];     /* --proxy's host and port, split */
 	int pretend;             /* --pretend: print the configuration, send nothing */
 	int dump_mail;           /* --dump-mail: print the message, do not connect */
 	const char *fallback;    /* --fallback "host[:port],...": tried in order */

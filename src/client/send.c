@@ -365,6 +365,8 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	if (send_tls_opts(o, &p, err) < 0)
 		goto out;
 	p.source_ip = o->source_ip;
+	p.proxy_host = o->proxy_host && o->proxy_host[0] ? o->proxy_host : NULL;
+	p.proxy_port = o->proxy_port && o->proxy_port[0] ? o->proxy_port : NULL;
 	if (o->domain) {
 		buf_set(&host, o->domain);
 	} else {

@@ -32,6 +32,9 @@ int send_pretend(const struct client_opts *o, const struct smtp_client_params *p
 	fprintf(out, "host = %s\n", sp_v(p->host));
 	fprintf(out, "port = %s\n", sp_v(p->port));
 	fprintf(out, "source ip = %s\n", sp_v(o->source_ip));
+	fprintf(out, "proxy host = %s\n", sp_v(p->proxy_host));
+	fprintf(out, "proxy port = %s\n", p->proxy_host ? (p->proxy_port ? p->proxy_port : "1080")
+	                                                  : "0");
 	fprintf(out, "fallback = %s\n", sp_v(o->fallback));
 	if (o->timeout_s)
 		fprintf(out, "timeout = %d seconds\n", o->timeout_s);

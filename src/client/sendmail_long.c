@@ -47,14 +47,8 @@ static const struct sml sml_table[] = {
     {"host", SML_REQ, SML_FWD, NULL},
     {"port", SML_REQ, SML_FWD, NULL},
     {"source-ip", SML_REQ, SML_FWD, NULL},
-    {"proxy-host", SML_REQ, SML_REFUSE,
-     "SOCKS proxies are not supported yet: reach the server through an SSH tunnel "
-     "(ssh -L 5870:SERVER:587 HOST, then --host=localhost --port=5870 "
-     "--tls-host-override=SERVER)"},
-    {"proxy-port", SML_REQ, SML_REFUSE,
-     "SOCKS proxies are not supported yet: reach the server through an SSH tunnel "
-     "(ssh -L 5870:SERVER:587 HOST, then --host=localhost --port=5870 "
-     "--tls-host-override=SERVER)"},
+    {"proxy-host", SML_REQ, SML_FWD, NULL},
+    {"proxy-port", SML_REQ, SML_FWD, NULL},
     {"socket", SML_REQ, SML_REFUSE,
      "a Unix-domain socket is not supported: clsmtpc connects over TCP (give --host and "
      "--port)"},
@@ -100,6 +94,7 @@ static const struct sml sml_table[] = {
     /* clsmtpc's own, useful from a sendmail command line. */
     {"dump-mail", SML_NONE, SML_FWD, NULL},
     {"fallback", SML_REQ, SML_FWD, NULL},
+    {"proxy", SML_REQ, SML_FWD, NULL},
     {"keyring", SML_NONE, SML_FWD, NULL},
     {"password-env", SML_REQ, SML_FWD, NULL},
     {"queue", SML_NONE, SML_FWD, NULL},

@@ -386,6 +386,8 @@ int smtp_client_open(struct smtp_client **out, const struct smtp_client_params *
 	co.family = p->family;
 	co.connect_timeout_ms = p->timeouts.connect_ms;
 	co.source_ip = p->source_ip;
+	co.proxy_host = p->proxy_host;
+	co.proxy_port = p->proxy_port;
 	if (conn_open(&s->conn, p->host, p->port, &co, err) < 0)
 		return -1;
 	smtp_client_set_state(s, SMTP_S_CONNECTED);

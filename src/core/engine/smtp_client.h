@@ -48,6 +48,8 @@ struct smtp_client_params {
 	const char *port;        /* "587" */
 	int family;              /* AF_UNSPEC, AF_INET, AF_INET6 */
 	const char *source_ip;   /* local address to connect from, or NULL */
+	const char *proxy_host;  /* SOCKS5 proxy (the proxy resolves host), or NULL */
+	const char *proxy_port;  /* its port, NULL: 1080 */
 	enum smtp_tls_mode tls_mode;
 	struct tls_client_opts tls;
 	const char *ehlo_domain; /* our name in EHLO */
