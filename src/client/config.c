@@ -998,11 +998,24 @@ static int config_from_matches(const char *pattern, const char *from)
 	return strcasecmp(pattern, from) == 0;
 }
 
-int config_select(const struct config *c, const char *name, const char *from,
-                  const struct config_account **out, struct cl_err *err)
+static const struct config_account *config_select_from(const struct config *c, const char *from)
 {
 	size_t i;
 
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].from && !strpbrk(c->accounts[i].from, "*?[") &&
+		    config_from_matches(c->accounts[i].from, from))
+			return &c->accounts[i];
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].from && strpbrk(c->accounts[i].from, "*?[") &&
+		    config_from_matches(c->accounts[i].from, from))
+			return &c->accounts[i];
+	return NULL;
+}
+
+int config_select(const struct config *c, const char *name, const char *from,
+                  const struct config_account **out, struct cl_err *err)
+{
 	*out = NULL;
 	if (name) {
 		*out = config_find(c, name);
@@ -1011,20 +1024,19 @@ int config_select(const struct config *c, const char *name, const char *from,
 			               c->path ? c->path : "any configuration file");
 		return 0;
 	}
-	/* Exact addresses first, then patterns, each in file order. */
-	if (from && from[0]) {
-		for (i = 0; i < c->naccounts; i++)
-			if (c->accounts[i].from && !strpbrk(c->accounts[i].from, "*?[") &&
-			    config_from_matches(c->accounts[i].from, from)) {
-				*out = &c->accounts[i];
+	/* Exact addresses first, then patterns, each in file order; then, as
+	 * msmtp, the address without its "+detail" (user+list@ is user@). */
+	if (from && from[0] && (*out = config_select_from(c, from)) != NULL)
+		return 0;
+	if (from && strchr(from, '+') && strchr(from, '@') && strchr(from, '+') < strchr(from, '@')) {
+		char base[512];
+		const char *plus = strchr(from, '+'), *at = strchr(from, '@');
+
+		if (strlen(from) < sizeof(base)) {
+			snprintf(base, sizeof(base), "%.*s%s", (int)(plus - from), from, at);
+			if ((*out = config_select_from(c, base)) != NULL)
 				return 0;
-			}
-		for (i = 0; i < c->naccounts; i++)
-			if (c->accounts[i].from && strpbrk(c->accounts[i].from, "*?[") &&
-			    config_from_matches(c->accounts[i].from, from)) {
-				*out = &c->accounts[i];
-				return 0;
-			}
+		}
 	}
 	if (c->default_name)
 		*out = config_find(c, c->default_name);

@@ -109,20 +109,28 @@ static int send_sender(const struct client_opts *o, struct buf *name, struct buf
 	return err_set(err, CL_EUSAGE, "no sender: give -F ADDRESS");
 }
 
+static const char *send_nonempty(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
 /* TLS options of msmtp's: client certificate, CRL, version floor, the name
  * checked. Below TLS 1.2 only when asked, and never silently. */
 static int send_tls_opts(const struct client_opts *o, struct smtp_client_params *p,
                          struct cl_err *err)
 {
-	p->tls.cert_file = o->tls_cert_file;
-	p->tls.key_file = o->tls_key_file;
-	p->tls.crl_file = o->tls_crl_file;
-	p->tls.host_override = o->tls_host_override;
-	if (o->tls_key_file && !o->tls_cert_file)
+	/* msmtp: an empty value unsets ("--tls-trust-file=" is the system's). */
+	p->tls.trust_file = send_nonempty(o->trust_file);
+	p->tls.fingerprint = send_nonempty(o->fingerprint);
+	p->tls.cert_file = send_nonempty(o->tls_cert_file);
+	p->tls.key_file = send_nonempty(o->tls_key_file);
+	p->tls.crl_file = send_nonempty(o->tls_crl_file);
+	p->tls.host_override = send_nonempty(o->tls_host_override);
+	if (p->tls.key_file && !p->tls.cert_file)
 		return err_set(err, CL_EUSAGE,
 		               "--tls-key-file needs --tls-cert-file (the certificate it belongs to)");
-	if (o->tls_host_override && text_check_line(o->tls_host_override, "--tls-host-override",
-	                                            err) < 0)
+	if (p->tls.host_override &&
+	    text_check_line(p->tls.host_override, "--tls-host-override", err) < 0)
 		return -1;
 	if (o->tls_min_version) {
 		p->tls.min_version = 10 + (o->tls_min_version[2] - '0');
@@ -364,7 +372,7 @@ int send_run(struct client_opts *o, struct cl_err *err)
 	p.tls.certcheck = o->certcheck;
 	if (send_tls_opts(o, &p, err) < 0)
 		goto out;
-	p.source_ip = o->source_ip;
+	p.source_ip = send_nonempty(o->source_ip);
 	p.proxy_host = o->proxy_host && o->proxy_host[0] ? o->proxy_host : NULL;
 	p.proxy_port = o->proxy_port && o->proxy_port[0] ? o->proxy_port : NULL;
 	if (o->domain) {

@@ -331,6 +331,27 @@ TEST(test_netrc_machine_login_default_and_authinfo)
 	buf_free(&pw);
 }
 
+TEST(test_config_from_subaddress_chooses_the_base_account)
+{
+	static const char text[] = "account a\nhost h\nfrom joe@example.org\n"
+	                           "account b\nhost h2\nfrom joe+lists@example.org\n";
+	const struct config_account *a;
+	struct config c;
+	struct cl_err err;
+
+	memset(&c, 0, sizeof(c));
+	err_clear(&err);
+	CHECK_INT(config_parse(&c, "t", text, sizeof(text) - 1, &err), 0);
+	CHECK_INT(config_select(&c, NULL, "joe+cron@example.org", &a, &err), 0);
+	CHECK(a && strcmp(a->name, "a") == 0);
+	/* An exact match wins over the base address. */
+	CHECK_INT(config_select(&c, NULL, "joe+lists@example.org", &a, &err), 0);
+	CHECK(a && strcmp(a->name, "b") == 0);
+	CHECK_INT(config_select(&c, NULL, "jane+x@example.org", &a, &err), 0);
+	CHECK(a == NULL);
+	config_free(&c);
+}
+
 int main(void)
 {
 	RUN(test_subst_replaces_each_pattern);
@@ -343,5 +364,6 @@ int main(void)
 	RUN(test_sendlog_line_has_msmtps_fields_in_order);
 	RUN(test_sendmail_long_options_forward_or_refuse);
 	RUN(test_netrc_machine_login_default_and_authinfo);
+	RUN(test_config_from_subaddress_chooses_the_base_account);
 	CHECK_DONE();
 }
