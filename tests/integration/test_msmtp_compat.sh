@@ -172,6 +172,43 @@ else
 	not_ok "scripted server for the Bcc case"
 fi
 
+# ---- more of msmtp's header and sender keys, compared on the wire ----------
+printf 'To: t@example.test\nSubject: nodate\n\nx\n' >"$T_DIR/m9.txt"
+if start_scripted '{"capabilities": ["PIPELINING"]}' --connections 2; then
+	sp=(--host=127.0.0.1 --port="$SCRIPTED_PORT" --tls=off --auth=off)
+	hd=(--set-date-header=off --set-msgid-header=off --auto-from=on --maildomain=auto.example.test -t)
+	timeout 30 msmtp "${sp[@]}" "${hd[@]}" <"$T_DIR/m9.txt" >/dev/null 2>&1
+	timeout 30 "$CLSMTPC" --sendmail "${sp[@]}" "${hd[@]}" <"$T_DIR/m9.txt" >/dev/null \
+		2>"$T_DIR/m9.err"
+	stop_scripted
+	fields() { grep -cE '^(Date|Message-ID):' "$1"; }
+	check_eq "set_date_header off, set_msgid_header off: neither program adds them" \
+		"$(fields "$SCRIPTED_MSGS/msg-1.eml") $(fields "$SCRIPTED_MSGS/msg-2.eml")" "0 0"
+	check_eq "auto_from + maildomain: the same envelope sender as msmtp" \
+		"$(grep -c "MAIL FROM:<tester@auto.example.test>" "$SCRIPTED_TRANSCRIPT")" 2
+else
+	not_ok "scripted server for the header keys"
+fi
+# allow_from_override off: the account's from, whatever -f says.
+sed 's/^from %U@%H$/from %U@%H\nallow_from_override off/' "$T_DIR/config" >"$T_DIR/config.afo"
+chmod 600 "$T_DIR/config.afo"
+M=$(unique_mark)
+printf 'Subject: afo %s\n\nx\n' "$M" >"$T_DIR/m10.txt"
+timeout 30 "$CLSMTPC" --sendmail -C "$T_DIR/config.afo" -f other@example.test "h-$M@example.test" \
+	<"$T_DIR/m10.txt" >/dev/null 2>"$T_DIR/afo.err"
+if mail_wait "$M"; then
+	check_grep "allow_from_override off: -f is overridden by the account's from" \
+		'^Return-Path: <tester@box.example.test>' "$MAILFILE"
+else
+	not_ok "allow_from_override off: mail delivered"
+	diag_file "$T_DIR/afo.err"
+fi
+# logfile_time_format, as strftime.
+timeout 30 "$CLSMTPC" --sendmail -C "$T_DIR/config" --logfile="$T_DIR/tf.log" \
+	--logfile-time-format='%Y-%m-%dT%H:%M:%S' "i-$M@example.test" <"$T_DIR/m10.txt" >/dev/null 2>&1
+check_grep "--logfile-time-format: the line starts with that time" \
+	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8} host=localhost ' "$T_DIR/tf.log"
+
 # ---- msmtp options clsmtpc refuses name the alternative ------------------
 for opt in --tls-priorities=NORMAL --serverinfo --socket=/run/x --protocol=lmtp; do
 	timeout 10 "$CLSMTPC" --sendmail -C "$T_DIR/config" "$opt" x@example.test \
