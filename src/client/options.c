@@ -368,7 +368,10 @@ static int options_msmtp(struct client_opts *o, const char *name, const char *v,
 	else if (strcmp(name, "proxy-host") == 0)
 		o->proxy_host = v;
 	else if (strcmp(name, "proxy-port") == 0) {
-		if (v[0] && (strspn(v, "0123456789") != strlen(v) || atoi(v) < 1 || atoi(v) > 65535))
+		char *end;
+		long pn = strtol(v, &end, 10);
+
+		if (v[0] && (strspn(v, "0123456789") != strlen(v) || *end || pn < 1 || pn > 65535))
 			return err_set(err, CL_EUSAGE, "--proxy-port wants a port number, not '%s'", v);
 		o->proxy_port = v;
 	}

@@ -301,13 +301,14 @@ static int send_fallback_next(const struct client_opts *o, size_t *pos,
 		*pos = (size_t)(list + n - o->fallback);
 		e = list + n;
 		list = o->fallback;
-		colon = memchr(e - n, ':', n);
 		/* "[v6]:port", "host:port", "host" */
-		if (e[-n] == '[' && (colon = memchr(e - n, ']', n)) != NULL) {
+		colon = e[-n] == '[' ? memchr(e - n, ']', n) : NULL;
+		if (colon != NULL) {
 			buf_reset(host);
 			buf_add(host, e - n + 1, (size_t)(colon - (e - n) - 1));
 			colon = colon + 1 < e && colon[1] == ':' ? colon + 1 : NULL;
 		} else {
+			colon = memchr(e - n, ':', n);
 			buf_reset(host);
 			buf_add(host, e - n, colon ? (size_t)(colon - (e - n)) : n);
 		}

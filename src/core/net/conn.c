@@ -356,13 +356,14 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
               struct cl_err *err)
 {
 	struct conn_opts direct = *o;
-	struct conn *c;
+	struct conn *c = NULL;
 
 	if (o->proxy_host == NULL || o->proxy_host[0] == '\0')
 		return conn_open_direct(out, host, port, o, err);
 	direct.proxy_host = NULL;
 	if (conn_open_direct(&c, o->proxy_host, o->proxy_port ? o->proxy_port : "1080", &direct,
-	                     err) < 0)
+	                     err) < 0 ||
+	    c == NULL)
 		return err_prefix(err, "SOCKS5 proxy");
 	if (conn_socks5(c, host, port, o->connect_timeout_ms, err) < 0) {
 		err_prefix(err, "via proxy %s (%s) to %s port %s", o->proxy_host, c->peer, host,
