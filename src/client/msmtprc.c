@@ -179,7 +179,11 @@ int msmtprc_translate(const char *name, const char *text, size_t len, struct buf
 			else if (strcasecmp(arg, "off") == 0)
 				buf_adds(out, "auth none\n");
 			else if (strcasecmp(arg, "gssapi") == 0 || strcasecmp(arg, "ntlm") == 0) {
-				buf_printf(out, "# not supported by clsmtpc: auth %s\nauth auto\n",
+				buf_printf(out,
+				           "# not supported by clsmtpc (%s): auth %s\nauth auto\n",
+				           strcasecmp(arg, "ntlm") == 0
+				               ? "NTLM is broken and obsolete"
+				               : "no Kerberos: use a password mechanism or external",
 				           arg);
 				buf_printf(notes,
 				           "%s, line %d: auth %s is not supported; using auto\n",
