@@ -373,10 +373,18 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 	                                 : NULL,
 	                     &cfg, &acct, err) < 0)
 		goto out;
+	/* msmtp: with no account at all, SMTPSERVER names the server and EMAIL
+	 * the sender. */
+	if (acct == NULL && o.host == NULL && getenv("SMTPSERVER") && getenv("SMTPSERVER")[0]) {
+		o.host = getenv("SMTPSERVER");
+		if (o.from == NULL && getenv("EMAIL") && getenv("EMAIL")[0])
+			o.from = getenv("EMAIL");
+	}
 	if (acct == NULL && o.host == NULL) {
 		err_set(err, CL_ECONFIG,
 		        "sendmail mode needs an account: write %s with an account and "
-		        "\"account default : NAME\" (see clsmtpc.conf(5)), or give --host",
+		        "\"account default : NAME\" (see clsmtpc.conf(5)), or give --host (or "
+		        "SMTPSERVER)",
 		        cfg.path ? cfg.path : "~/.config/clsmtpc/config");
 		goto out;
 	}

@@ -210,6 +210,22 @@ timeout 30 "$CLSMTPC" --sendmail -C "$T_DIR/config" --logfile="$T_DIR/tf.log" \
 check_grep "--logfile-time-format: the line starts with that time" \
 	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8} host=localhost ' "$T_DIR/tf.log"
 
+# ---- no account at all: SMTPSERVER and EMAIL, as msmtp ---------------------
+if start_scripted '{"capabilities": ["PIPELINING"]}' --connections 2; then
+	printf 'Subject: env\n\nx\n' >"$T_DIR/m11.txt"
+	for prog in msmtp "$CLSMTPC --sendmail"; do
+		# shellcheck disable=SC2086
+		HOME=$T_DIR/empty XDG_CONFIG_HOME=$T_DIR/empty SMTPSERVER=127.0.0.1 \
+			EMAIL=env-sender@example.test timeout 30 $prog --port="$SCRIPTED_PORT" \
+			--tls=off --auth=off env-rcpt@example.test <"$T_DIR/m11.txt" >/dev/null 2>&1
+	done
+	stop_scripted
+	check_eq "SMTPSERVER and EMAIL without an account: both programs send the same envelope" \
+		"$(grep -c 'MAIL FROM:<env-sender@example.test>' "$SCRIPTED_TRANSCRIPT")" 2
+else
+	not_ok "scripted server for SMTPSERVER/EMAIL"
+fi
+
 # ---- msmtp options clsmtpc refuses name the alternative ------------------
 for opt in --tls-priorities=NORMAL --serverinfo --socket=/run/x --protocol=lmtp; do
 	timeout 10 "$CLSMTPC" --sendmail -C "$T_DIR/config" "$opt" x@example.test \
