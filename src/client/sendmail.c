@@ -327,7 +327,7 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 	struct rawmsg msg;
 	struct rawmsg_add add;
 	struct buf hfrom = BUF_INIT(1024), value = BUF_INIT(65536), msgid_dom = BUF_INIT(256),
-	           autofrom = BUF_INIT(1024);
+	           autofrom = BUF_INIT(1024), xfrom = BUF_INIT(1024), xdomain = BUF_INIT(256);
 	char *none[] = {(char *)"clsmtpc", NULL};
 	const char *at;
 	int first = 0, i, r = -1;
@@ -390,6 +390,17 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 	}
 	if (sendmail_sender(&so, &o, acct, &hfrom, &autofrom, err) < 0)
 		goto out;
+	/* msmtp expands %U %H %C %M in -f/--from and --domain too. */
+	if (subst_has_pattern(o.from)) {
+		if (subst_expand_here(o.from, "--from", &xfrom, err) < 0)
+			goto out;
+		o.from = buf_cstr(&xfrom);
+	}
+	if (o.domain && subst_has_pattern(o.domain)) {
+		if (subst_expand_here(o.domain, "--domain", &xdomain, err) < 0)
+			goto out;
+		o.domain = buf_cstr(&xdomain);
+	}
 	if (o.pretend) {
 		r = send_run(&o, err);
 		goto out;
@@ -443,5 +454,7 @@ out:
 	buf_free(&value);
 	buf_free(&msgid_dom);
 	buf_free(&autofrom);
+	buf_free(&xfrom);
+	buf_free(&xdomain);
 	return r;
 }

@@ -138,6 +138,12 @@ pick() { grep -E '^(host|port|domain|user|from|tls|tls_starttls|tls_trust_file|t
 check_eq "--pretend prints msmtp's values for the keys both programs have" \
 	"$(pick "$T_DIR/p.c")" "$(pick "$T_DIR/p.m" | sed "s|$MLOG|$CLOG|")"
 check_no_fixed "--pretend prints no password" "$SASL_PASSWORD" "$T_DIR/p.c"
+fd() { grep -E '^(from|domain) = ' "$1"; }
+timeout 10 msmtp --host=x --from=%U@%H --domain=%H --pretend >"$T_DIR/p2.m" 2>/dev/null </dev/null
+timeout 10 "$CLSMTPC" --sendmail --host=x --from=%U@%H --domain=%H --pretend >"$T_DIR/p2.c" \
+	2>/dev/null </dev/null
+check_eq "%U@%H and %H on the command line: expanded as msmtp does" "$(fd "$T_DIR/p2.c")" \
+	"$(fd "$T_DIR/p2.m")"
 
 # ---- header keys: the delivered headers compared --------------------------
 M=$(unique_mark)
