@@ -16,6 +16,7 @@ PACKAGES="
  nftables dnsmasq-base
  testssl.sh cppcheck clang-tidy
  media-types libgmime-3.0-dev
+ dante-server bsd-mailx mutt
 "
 
 missing=""

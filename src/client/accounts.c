@@ -38,6 +38,38 @@ static int accounts_expand_host(struct config_account *a, const char *sender, st
 	return 0;
 }
 
+#define ACCT_STR(field, acct_field)                                                          \
+	do {                                                                                 \
+		if (o->field == NULL)                                                        \
+			o->field = a->acct_field;                                            \
+	} while (0)
+
+/* msmtp's keys: the command line wins, as for every other key. */
+static void accounts_apply_msmtp(const struct config_account *a, struct client_opts *o)
+{
+	ACCT_STR(logfile, logfile);
+	ACCT_STR(logfile_time_format, logfile_time_format);
+	ACCT_STR(syslog, syslog);
+	ACCT_STR(dsn_notify, dsn_notify);
+	ACCT_STR(dsn_return, dsn_return);
+	ACCT_STR(tls_cert_file, tls_cert_file);
+	ACCT_STR(tls_key_file, tls_key_file);
+	ACCT_STR(tls_crl_file, tls_crl_file);
+	ACCT_STR(tls_min_version, tls_min_version);
+	ACCT_STR(tls_host_override, tls_host_override);
+	ACCT_STR(source_ip, source_ip);
+	ACCT_STR(set_from_header, set_from_header);
+	ACCT_STR(set_date_header, set_date_header);
+	ACCT_STR(set_msgid_header, set_msgid_header);
+	ACCT_STR(fallback, fallback);
+	ACCT_STR(proxy_host, proxy_host);
+	ACCT_STR(proxy_port, proxy_port);
+	if (o->remove_bcc_headers < 0)
+		o->remove_bcc_headers = a->remove_bcc_headers;
+	if (o->undisclosed_recipients < 0)
+		o->undisclosed_recipients = a->undisclosed_recipients;
+}
+
 int accounts_apply(struct config_account *a, struct client_opts *o, struct cl_err *err)
 {
 	int cli_secret =
@@ -81,6 +113,7 @@ int accounts_apply(struct config_account *a, struct client_opts *o, struct cl_er
 		o->domain = a->domain;
 	if (o->timeout_s == 0)
 		o->timeout_s = a->timeout_s;
+	accounts_apply_msmtp(a, o);
 	/* "queue on-tempfail": as --queue (which "queue off" cannot undo). */
 	if (a->queue == CONFIG_QUEUE_ON_TEMPFAIL)
 		o->queue = 1;

@@ -6,12 +6,14 @@
  */
 #include "homepath.h"
 #include "config.h"
+#include "subst.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,6 +33,9 @@ enum config_type {
 	CT_POLICY,   /* any|account|registered */
 	CT_PROVIDER, /* fill the account from a preset */
 	CT_REFUSED,  /* a key we will not take (password) */
+	CT_SUBST,    /* text with msmtp's %U %H %C %M expanded (subst.h) */
+	CT_WORDS,    /* one of the words in the key's list */
+	CT_DSN,      /* dsn_notify: off, never, or failure,delay,success */
 };
 
 /* Where a key may appear. */
@@ -43,37 +48,63 @@ struct config_key {
 	enum config_type type;
 	size_t off;
 	int where;
+	const char *words; /* CT_WORDS: the values allowed, space separated */
 };
 
 #define F(field) offsetof(struct config_account, field)
 
 static const struct config_key config_keys[] = {
-    {"host", CT_STR, F(host), IN_BOTH},
-    {"port", CT_PORT, F(port), IN_BOTH},
-    {"tls", CT_ONOFF, F(tls_on), IN_BOTH},
-    {"tls_starttls", CT_ONOFF, F(tls_starttls), IN_BOTH},
-    {"tls_mode", CT_TLSMODE, 0, IN_BOTH},
-    {"tls_trust_file", CT_PATH, F(trust_file), IN_ACCOUNT},
-    {"tls_fingerprint", CT_STR, F(fingerprint), IN_ACCOUNT},
-    {"tls_certcheck", CT_ONOFF, F(certcheck), IN_ACCOUNT},
-    {"auth", CT_AUTH, F(auth), IN_BOTH},
-    {"user", CT_STR, F(user), IN_ACCOUNT},
-    {"password", CT_REFUSED, 0, IN_ACCOUNT},
-    {"passwordeval", CT_STR, F(passwordeval), IN_ACCOUNT},
-    {"passfile", CT_PATH, F(passfile), IN_ACCOUNT},
-    {"keyring", CT_ONOFF, F(keyring), IN_ACCOUNT},
-    {"password_env", CT_ENVNAME, F(password_env), IN_ACCOUNT},
-    {"from", CT_STR, F(from), IN_ACCOUNT},
-    {"domain", CT_STR, F(domain), IN_ACCOUNT},
-    {"aliases", CT_PATH, F(aliases), IN_ACCOUNT},
-    {"timeout", CT_TIMEOUT, F(timeout_s), IN_ACCOUNT},
-    {"queue", CT_QUEUE, F(queue), IN_ACCOUNT},
-    {"provider", CT_PROVIDER, F(provider), IN_ACCOUNT},
-    {"sender_policy", CT_POLICY, F(sender_policy), IN_BOTH},
-    {"title", CT_STR, F(title), IN_PRESET},
-    {"domains", CT_STR, F(domains), IN_PRESET},
-    {"source", CT_STR, F(source), IN_PRESET},
-    {"source_note", CT_STR, F(source_note), IN_PRESET},
+    {"host", CT_STR, F(host), IN_BOTH, NULL},
+    {"port", CT_PORT, F(port), IN_BOTH, NULL},
+    {"tls", CT_ONOFF, F(tls_on), IN_BOTH, NULL},
+    {"tls_starttls", CT_ONOFF, F(tls_starttls), IN_BOTH, NULL},
+    {"tls_mode", CT_TLSMODE, 0, IN_BOTH, NULL},
+    {"tls_trust_file", CT_PATH, F(trust_file), IN_ACCOUNT, NULL},
+    {"tls_fingerprint", CT_STR, F(fingerprint), IN_ACCOUNT, NULL},
+    {"tls_certcheck", CT_ONOFF, F(certcheck), IN_ACCOUNT, NULL},
+    {"auth", CT_AUTH, F(auth), IN_BOTH, NULL},
+    {"user", CT_STR, F(user), IN_ACCOUNT, NULL},
+    {"password", CT_REFUSED, 0, IN_ACCOUNT, NULL},
+    {"passwordeval", CT_STR, F(passwordeval), IN_ACCOUNT, NULL},
+    {"passfile", CT_PATH, F(passfile), IN_ACCOUNT, NULL},
+    {"keyring", CT_ONOFF, F(keyring), IN_ACCOUNT, NULL},
+    {"password_env", CT_ENVNAME, F(password_env), IN_ACCOUNT, NULL},
+    {"from", CT_SUBST, F(from), IN_ACCOUNT, NULL},
+    {"domain", CT_SUBST, F(domain), IN_ACCOUNT, NULL},
+    {"aliases", CT_PATH, F(aliases), IN_ACCOUNT, NULL},
+    {"timeout", CT_TIMEOUT, F(timeout_s), IN_ACCOUNT, NULL},
+    {"queue", CT_QUEUE, F(queue), IN_ACCOUNT, NULL},
+    {"provider", CT_PROVIDER, F(provider), IN_ACCOUNT, NULL},
+    {"sender_policy", CT_POLICY, F(sender_policy), IN_BOTH, NULL},
+    {"title", CT_STR, F(title), IN_PRESET, NULL},
+    {"domains", CT_STR, F(domains), IN_PRESET, NULL},
+    {"source", CT_STR, F(source), IN_PRESET, NULL},
+    {"source_note", CT_STR, F(source_note), IN_PRESET, NULL},
+    /* msmtp's keys beyond the basics (docs/msmtp-compat.md). */
+    {"logfile", CT_PATH, F(logfile), IN_ACCOUNT, NULL},
+    {"logfile_time_format", CT_STR, F(logfile_time_format), IN_ACCOUNT, NULL},
+    {"syslog", CT_WORDS, F(syslog), IN_ACCOUNT,
+     "on off LOG_USER LOG_MAIL LOG_LOCAL0 LOG_LOCAL1 LOG_LOCAL2 LOG_LOCAL3 LOG_LOCAL4 "
+     "LOG_LOCAL5 LOG_LOCAL6 LOG_LOCAL7"},
+    {"dsn_notify", CT_DSN, F(dsn_notify), IN_ACCOUNT, NULL},
+    {"dsn_return", CT_WORDS, F(dsn_return), IN_ACCOUNT, "off headers hdrs full"},
+    {"tls_cert_file", CT_PATH, F(tls_cert_file), IN_ACCOUNT, NULL},
+    {"tls_key_file", CT_PATH, F(tls_key_file), IN_ACCOUNT, NULL},
+    {"tls_crl_file", CT_PATH, F(tls_crl_file), IN_ACCOUNT, NULL},
+    {"tls_min_version", CT_WORDS, F(tls_min_version), IN_ACCOUNT, "1.0 1.1 1.2 1.3"},
+    {"tls_host_override", CT_STR, F(tls_host_override), IN_ACCOUNT, NULL},
+    {"source_ip", CT_STR, F(source_ip), IN_ACCOUNT, NULL},
+    {"proxy_host", CT_STR, F(proxy_host), IN_ACCOUNT, NULL},
+    {"proxy_port", CT_PORT, F(proxy_port), IN_ACCOUNT, NULL},
+    {"set_from_header", CT_WORDS, F(set_from_header), IN_ACCOUNT, "auto on off"},
+    {"set_date_header", CT_WORDS, F(set_date_header), IN_ACCOUNT, "auto off"},
+    {"set_msgid_header", CT_WORDS, F(set_msgid_header), IN_ACCOUNT, "auto off"},
+    {"maildomain", CT_SUBST, F(maildomain), IN_ACCOUNT, NULL},
+    {"fallback", CT_STR, F(fallback), IN_ACCOUNT, NULL},
+    {"allow_from_override", CT_ONOFF, F(allow_from_override), IN_ACCOUNT, NULL},
+    {"remove_bcc_headers", CT_ONOFF, F(remove_bcc_headers), IN_ACCOUNT, NULL},
+    {"undisclosed_recipients", CT_ONOFF, F(undisclosed_recipients), IN_ACCOUNT, NULL},
+    {"auto_from", CT_ONOFF, F(auto_from), IN_ACCOUNT, NULL},
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -84,6 +115,16 @@ static const size_t config_str_fields[] = {
     F(auth),  F(user),    F(passwordeval), F(passfile),    F(password_env),
     F(from),  F(domain),  F(aliases),      F(provider),    F(sender_policy),
     F(title), F(domains), F(source),       F(source_note), F(file),
+    F(logfile), F(logfile_time_format), F(syslog), F(dsn_notify), F(dsn_return),
+    F(tls_cert_file), F(tls_key_file), F(tls_crl_file), F(tls_min_version),
+    F(tls_host_override), F(source_ip), F(proxy_host), F(proxy_port), F(set_from_header),
+    F(set_date_header), F(set_msgid_header), F(maildomain), F(fallback),
+};
+
+/* The on/off fields of msmtp's keys, -1 when unset: initialised and
+ * inherited together. */
+static const size_t config_onoff_fields[] = {
+    F(allow_from_override), F(remove_bcc_headers), F(undisclosed_recipients), F(auto_from),
 };
 
 #define CONFIG_NSTR (sizeof(config_str_fields) / sizeof(config_str_fields[0]))
@@ -92,6 +133,7 @@ static const size_t config_str_fields[] = {
 static const char *const config_auth_names[] = {
     "auto",  "none",  "scram-sha-256", "scram-sha-1", "digest-md5",         "cram-md5",
     "plain", "login", "xoauth2",       "oauthbearer", "scram-sha-256-plus", "scram-sha-1-plus",
+    "external",
 };
 
 /* A key's index in config_keys (the table is small; called rarely). */
@@ -136,6 +178,8 @@ static void config_account_init(struct config_account *a)
 	a->queue = CONFIG_QUEUE_UNSET;
 	a->tls_on = -1;
 	a->tls_starttls = -1;
+	for (size_t i = 0; i < sizeof(config_onoff_fields) / sizeof(config_onoff_fields[0]); i++)
+		*config_intp(a, config_onoff_fields[i]) = -1;
 }
 
 static void config_account_clear(struct config_account *a)
@@ -210,6 +254,56 @@ static int config_set_path(struct config_parser *p, char **dst, const char *v)
 		return r;
 	}
 	return config_set_str(p, dst, v);
+}
+
+/* from, domain, maildomain: msmtp's %U %H %C %M, expanded once here. */
+static int config_set_subst(struct config_parser *p, const char *key, char **dst, const char *v)
+{
+	struct buf b = BUF_INIT(CONFIG_LINE_MAX);
+	int r;
+
+	if (subst_expand_here(v, key, &b, p->err) < 0) {
+		buf_free(&b);
+		return err_prefix(p->err, "%s, line %d", p->file, p->lineno);
+	}
+	r = config_set_str(p, dst, buf_cstr(&b));
+	buf_free(&b);
+	return r;
+}
+
+/* One of key->words (case-insensitive); stored as the list spells it. */
+static int config_set_word(struct config_parser *p, const struct config_key *key, char **dst,
+                           const char *v)
+{
+	const char *w = key->words;
+	size_t n;
+
+	while (*w) {
+		n = strcspn(w, " ");
+		if (strlen(v) == n && strncasecmp(v, w, n) == 0) {
+			char word[32];
+			snprintf(word, sizeof(word), "%.*s", (int)n, w);
+			return config_set_str(p, dst, word);
+		}
+		w += n + (w[n] == ' ');
+	}
+	return config_err(p, "'%s' wants one of: %s; not '%s'", key->name, key->words, v);
+}
+
+int config_dsn_notify_ok(const char *v)
+{
+	char tmp[64], *tok, *save = NULL;
+
+	if (strcasecmp(v, "off") == 0 || strcasecmp(v, "never") == 0)
+		return 0;
+	if (strlen(v) >= sizeof(tmp) || v[0] == '\0')
+		return -1;
+	memcpy(tmp, v, strlen(v) + 1);
+	for (tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (strcasecmp(tok, "failure") != 0 && strcasecmp(tok, "delay") != 0 &&
+		    strcasecmp(tok, "success") != 0)
+			return -1;
+	return v[strlen(v) - 1] == ',' || strstr(v, ",,") ? -1 : 0;
 }
 
 static int config_onoff(const char *v, int *out)
@@ -329,7 +423,13 @@ static int config_value(struct config_parser *p, size_t k, const char *v)
 	if (v[0] == '\0') {
 		/* msmtp: an empty argument unsets (e.g. a parent's password source). */
 		switch (key->type) {
+		case CT_ONOFF: /* msmtp: an empty argument means on */
+			*config_intp(a, key->off) = 1;
+			return 0;
 		case CT_STR:
+		case CT_SUBST:
+		case CT_WORDS:
+		case CT_DSN:
 		case CT_PATH:
 		case CT_PORT:
 		case CT_AUTH:
@@ -344,6 +444,17 @@ static int config_value(struct config_parser *p, size_t k, const char *v)
 	}
 	switch (key->type) {
 	case CT_STR:
+		return config_set_str(p, config_strp(a, key->off), v);
+	case CT_SUBST:
+		return config_set_subst(p, key->name, config_strp(a, key->off), v);
+	case CT_WORDS:
+		return config_set_word(p, key, config_strp(a, key->off), v);
+	case CT_DSN:
+		if (config_dsn_notify_ok(v) < 0)
+			return config_err(p,
+			                  "dsn_notify wants off, never, or a list of failure, delay "
+			                  "and success separated by commas, not '%s'",
+			                  v);
 		return config_set_str(p, config_strp(a, key->off), v);
 	case CT_PATH:
 		if (key->off == F(trust_file) && strcmp(v, "system") == 0) {
@@ -390,7 +501,7 @@ static int config_value(struct config_parser *p, size_t k, const char *v)
 				                      config_auth_names[i]);
 		return config_err(p,
 		                  "unknown auth '%s' (auto, scram-sha-256, scram-sha-1, "
-		                  "digest-md5, cram-md5, plain, login, xoauth2, oauthbearer, none)",
+		                  "digest-md5, cram-md5, plain, login, xoauth2, oauthbearer, external, none)",
 		                  v);
 	case CT_TIMEOUT:
 		if (strcasecmp(v, "off") == 0) {
@@ -539,6 +650,11 @@ static int config_block_begin(struct config_parser *p, const char *v)
 				a->queue = tmp.queue;
 			if (tmp.timeout_s)
 				a->timeout_s = tmp.timeout_s;
+			for (i = 0; i < sizeof(config_onoff_fields) / sizeof(config_onoff_fields[0]);
+			     i++)
+				if (*config_intp(&tmp, config_onoff_fields[i]) >= 0)
+					*config_intp(a, config_onoff_fields[i]) =
+					    *config_intp(&tmp, config_onoff_fields[i]);
 			config_account_clear(&tmp);
 		}
 		free(parents);
@@ -882,11 +998,24 @@ static int config_from_matches(const char *pattern, const char *from)
 	return strcasecmp(pattern, from) == 0;
 }
 
-int config_select(const struct config *c, const char *name, const char *from,
-                  const struct config_account **out, struct cl_err *err)
+static const struct config_account *config_select_from(const struct config *c, const char *from)
 {
 	size_t i;
 
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].from && !strpbrk(c->accounts[i].from, "*?[") &&
+		    config_from_matches(c->accounts[i].from, from))
+			return &c->accounts[i];
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].from && strpbrk(c->accounts[i].from, "*?[") &&
+		    config_from_matches(c->accounts[i].from, from))
+			return &c->accounts[i];
+	return NULL;
+}
+
+int config_select(const struct config *c, const char *name, const char *from,
+                  const struct config_account **out, struct cl_err *err)
+{
 	*out = NULL;
 	if (name) {
 		*out = config_find(c, name);
@@ -895,20 +1024,19 @@ int config_select(const struct config *c, const char *name, const char *from,
 			               c->path ? c->path : "any configuration file");
 		return 0;
 	}
-	/* Exact addresses first, then patterns, each in file order. */
-	if (from && from[0]) {
-		for (i = 0; i < c->naccounts; i++)
-			if (c->accounts[i].from && !strpbrk(c->accounts[i].from, "*?[") &&
-			    config_from_matches(c->accounts[i].from, from)) {
-				*out = &c->accounts[i];
+	/* Exact addresses first, then patterns, each in file order; then, as
+	 * msmtp, the address without its "+detail" (user+list@ is user@). */
+	if (from && from[0] && (*out = config_select_from(c, from)) != NULL)
+		return 0;
+	if (from && strchr(from, '+') && strchr(from, '@') && strchr(from, '+') < strchr(from, '@')) {
+		char base[512];
+		const char *plus = strchr(from, '+'), *at = strchr(from, '@');
+
+		if (strlen(from) < sizeof(base)) {
+			snprintf(base, sizeof(base), "%.*s%s", (int)(plus - from), from, at);
+			if ((*out = config_select_from(c, base)) != NULL)
 				return 0;
-			}
-		for (i = 0; i < c->naccounts; i++)
-			if (c->accounts[i].from && strpbrk(c->accounts[i].from, "*?[") &&
-			    config_from_matches(c->accounts[i].from, from)) {
-				*out = &c->accounts[i];
-				return 0;
-			}
+		}
 	}
 	if (c->default_name)
 		*out = config_find(c, c->default_name);

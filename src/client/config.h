@@ -61,6 +61,23 @@ struct config_account {
 	/* msmtp's raw switches ("tls on", "tls_starttls off"), -1 unset; they
 	 * are folded into tls_mode once the account is complete. */
 	int tls_on, tls_starttls;
+	/* msmtp's keys (docs/msmtp-compat.md); NULL / -1: not set. */
+	char *logfile;             /* "-": standard output */
+	char *logfile_time_format; /* strftime format */
+	char *syslog;              /* "LOG_USER"..., or "off" */
+	char *dsn_notify;          /* "off", "never", "failure,delay,success" */
+	char *dsn_return;          /* "off", "headers", "full" */
+	char *tls_cert_file, *tls_key_file, *tls_crl_file;
+	char *tls_min_version;     /* "1.0" ... "1.3" */
+	char *tls_host_override;   /* name checked in the certificate and sent in SNI */
+	char *source_ip;
+	char *proxy_host, *proxy_port; /* SOCKS5 */
+	char *set_from_header;     /* auto, on, off */
+	char *set_date_header;     /* auto, off */
+	char *set_msgid_header;    /* auto, off */
+	char *maildomain;          /* for auto_from */
+	char *fallback;            /* further hosts or accounts, comma separated */
+	int allow_from_override, remove_bcc_headers, undisclosed_recipients, auto_from;
 };
 
 struct config {
@@ -96,6 +113,10 @@ int config_select(const struct config *c, const char *name, const char *from,
  * tls_mode, auth, sender_policy, title, domains, source) into c: each preset
  * becomes an account named after it. path NULL: config_providers_path. */
 int config_load_presets(struct config *c, const char *path, struct cl_err *err);
+
+/* 0 if v is a dsn_notify value msmtp takes: off, never, or a comma list of
+ * failure, delay, success; -1 otherwise. */
+int config_dsn_notify_ok(const char *v);
 
 /* Where the provider presets live: $CLSMTPC_PROVIDERS, then next to the
  * program (../data/providers.conf, ../share/clsmtpc/providers.conf), then

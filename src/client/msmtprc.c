@@ -1,9 +1,10 @@
 /*
  * msmtprc.c - translate an msmtp configuration into ours (see msmtprc.h).
  * clsmtpc's syntax is msmtp's, so most lines pass through; what differs is
- * "password" (refused here: moved to the keyring), "auth on|off", and the
- * keys of features we do not have (logging, client certificates, LMTP...),
- * which become comments so nothing is lost silently.
+ * "password" (refused here: moved to the keyring), "auth on|off", msmtp's
+ * older add_missing_*_header names, and the keys of features we do not have
+ * (eval, socket, LMTP, GnuTLS priorities...), which become comments saying
+ * why, so nothing is lost silently.
  */
 #include "msmtprc.h"
 
@@ -18,11 +19,28 @@
 
 #include "config.h"
 
-/* Keys whose line passes through unchanged. */
+/* Keys whose line passes through unchanged (same name, same meaning;
+ * %U %H %C %M in from, domain and maildomain included). */
 static const char *const msmtprc_same[] = {
     "host",          "port", "tls",          "tls_starttls", "tls_trust_file", "tls_fingerprint",
     "tls_certcheck", "user", "passwordeval", "from",         "domain",         "timeout",
-    "aliases",
+    "aliases",       "logfile", "logfile_time_format", "syslog", "dsn_notify", "dsn_return",
+    "tls_cert_file", "tls_key_file", "tls_crl_file", "tls_host_override", "source_ip",
+    "allow_from_override", "proxy_host", "proxy_port", "set_from_header", "set_date_header", "set_msgid_header",
+    "remove_bcc_headers", "undisclosed_recipients", "auto_from", "maildomain",
+};
+
+/* Keys clsmtpc does not take, and why (the line becomes a comment). */
+static const struct {
+	const char *key, *why;
+} msmtprc_not[] = {
+    {"eval", "clsmtpc runs no command while reading its configuration, only passwordeval "
+             "when a password is needed: write the value itself"},
+    {"protocol", "LMTP is not supported: clsmtpc submits over SMTP only"},
+    {"socket", "Unix-domain sockets are not supported: give host and port"},
+    {"tls_priorities", "GnuTLS priority strings do not apply to OpenSSL: use tls_min_version"},
+    {"tls_min_dh_prime_bits", "deprecated in msmtp; OpenSSL's security level decides"},
+    {"ntlmdomain", "NTLM is not supported (broken and obsolete)"},
 };
 
 struct msmtprc_acct {
@@ -41,6 +59,16 @@ static int msmtprc_is(const char *key, const char *const *list, size_t n)
 		if (strcmp(key, list[i]) == 0)
 			return 1;
 	return 0;
+}
+
+static const char *msmtprc_why(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msmtprc_not) / sizeof(msmtprc_not[0]); i++)
+		if (strcmp(key, msmtprc_not[i].key) == 0)
+			return msmtprc_not[i].why;
+	return NULL;
 }
 
 /* The argument as msmtp reads it: the rest of the line, quotes removed. */
@@ -142,16 +170,20 @@ int msmtprc_translate(const char *name, const char *text, size_t len, struct buf
 			a.had_password = 1;
 			buf_adds(out, "# password: not copied (see keyring below)\n");
 		} else if (strcmp(key, "auth") == 0) {
-			a.auth_on = strcasecmp(arg, "off") != 0;
+			/* external: the client certificate is the credential. */
+			a.auth_on = strcasecmp(arg, "off") != 0 && strcasecmp(arg, "external") != 0;
 			if (in_defaults)
 				dflt_auth = a.auth_on;
 			if (strcasecmp(arg, "on") == 0)
 				buf_adds(out, "auth auto\n");
 			else if (strcasecmp(arg, "off") == 0)
 				buf_adds(out, "auth none\n");
-			else if (strcasecmp(arg, "external") == 0 ||
-			         strcasecmp(arg, "gssapi") == 0 || strcasecmp(arg, "ntlm") == 0) {
-				buf_printf(out, "# not supported by clsmtpc: auth %s\nauth auto\n",
+			else if (strcasecmp(arg, "gssapi") == 0 || strcasecmp(arg, "ntlm") == 0) {
+				buf_printf(out,
+				           "# not supported by clsmtpc (%s): auth %s\nauth auto\n",
+				           strcasecmp(arg, "ntlm") == 0
+				               ? "NTLM is broken and obsolete"
+				               : "no Kerberos: use a password mechanism or external",
 				           arg);
 				buf_printf(notes,
 				           "%s, line %d: auth %s is not supported; using auto\n",
@@ -169,6 +201,16 @@ int msmtprc_translate(const char *name, const char *text, size_t len, struct buf
 			buf_printf(out, "%s %s\n", key, s);
 		} else if (strcmp(key, "protocol") == 0 && strcasecmp(arg, "smtp") == 0) {
 			continue;
+		} else if (strcmp(key, "add_missing_from_header") == 0 ||
+		           strcmp(key, "add_missing_date_header") == 0) {
+			/* msmtp's older names: on is auto, off is off. */
+			buf_printf(out, "set_%s_header %s\n", key[12] == 'f' ? "from" : "date",
+			           arg[0] == '\0' || strcasecmp(arg, "on") == 0 ? "auto" : "off");
+		} else if (msmtprc_why(key)) {
+			buf_printf(out, "# not supported by clsmtpc (%s): %s %s\n", msmtprc_why(key), key,
+			           s);
+			buf_printf(notes, "%s, line %d: '%s' is not supported (%s); left as a comment\n",
+			           name, lineno, key, msmtprc_why(key));
 		} else {
 			buf_printf(out, "# not supported by clsmtpc: %s %s\n", key, s);
 			buf_printf(notes, "%s, line %d: '%s' is not supported; left as a comment\n",

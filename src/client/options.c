@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "config.h"
 #include "smtp/addr.h"
 
 enum {
@@ -46,6 +47,8 @@ enum {
 	OPT_ATTACH_NAME,
 	OPT_HTML,
 	OPT_RAW,
+	/* msmtp's options, one code: the long name says which. */
+	OPT_MSMTP,
 };
 
 static const struct option options_long[] = {
@@ -95,6 +98,29 @@ static const struct option options_long[] = {
     {"attach-name", required_argument, NULL, OPT_ATTACH_NAME},
     {"html", required_argument, NULL, OPT_HTML},
     {"raw", no_argument, NULL, OPT_RAW},
+    /* msmtp's names (docs/msmtp-compat.md); options_msmtp handles them. */
+    {"logfile", required_argument, NULL, OPT_MSMTP},
+    {"logfile-time-format", required_argument, NULL, OPT_MSMTP},
+    {"syslog", optional_argument, NULL, OPT_MSMTP},
+    {"dsn-notify", required_argument, NULL, OPT_MSMTP},
+    {"dsn-return", required_argument, NULL, OPT_MSMTP},
+    {"tls-cert-file", required_argument, NULL, OPT_MSMTP},
+    {"tls-key-file", required_argument, NULL, OPT_MSMTP},
+    {"tls-crl-file", required_argument, NULL, OPT_MSMTP},
+    {"tls-min-version", required_argument, NULL, OPT_MSMTP},
+    {"tls-host-override", required_argument, NULL, OPT_MSMTP},
+    {"source-ip", required_argument, NULL, OPT_MSMTP},
+    {"pretend", no_argument, NULL, OPT_MSMTP},
+    {"dump-mail", no_argument, NULL, OPT_MSMTP},
+    {"fallback", required_argument, NULL, OPT_MSMTP},
+    {"proxy", required_argument, NULL, OPT_MSMTP},
+    {"proxy-host", required_argument, NULL, OPT_MSMTP},
+    {"proxy-port", required_argument, NULL, OPT_MSMTP},
+    {"set-from-header", optional_argument, NULL, OPT_MSMTP},
+    {"set-date-header", optional_argument, NULL, OPT_MSMTP},
+    {"set-msgid-header", optional_argument, NULL, OPT_MSMTP},
+    {"remove-bcc-headers", optional_argument, NULL, OPT_MSMTP},
+    {"undisclosed-recipients", optional_argument, NULL, OPT_MSMTP},
     {NULL, 0, NULL, 0},
 };
 
@@ -111,7 +137,8 @@ void options_usage(FILE *f)
 	      "                           Default: STARTTLS when offered.\n"
 	      "  -U, --user USER          user name for SMTP AUTH\n"
 	      "  -A, --auth MECH          auto, scram-sha-256, scram-sha-1, digest-md5,\n"
-	      "                           cram-md5, plain, login, xoauth2, oauthbearer, none\n"
+	      "                           cram-md5, plain, login, xoauth2, oauthbearer,\n"
+	      "                           external (TLS client certificate), none\n"
 	      "  -p, --passfile FILE      password file: lines user:server:password (mode 600)\n"
 	      "      --passwordeval CMD   run CMD; its first output line is the password\n"
 	      "  -r, --password PASS      password on the command line (visible in ps!)\n"
@@ -157,6 +184,30 @@ void options_usage(FILE *f)
 	      "      --flush[=due]        send the queued mail (=due: only what is due)\n"
 	      "      --list-queue         show the queue; --drop-queued ID removes one\n"
 	      "      --queue-dir DIR      the queue (default ~/.local/state/clsmtpc/queue)\n"
+	      "      --logfile FILE       append one line per mail (msmtp's fields; - is\n"
+	      "                           standard output); --logfile-time-format FMT\n"
+	      "      --syslog[=FACILITY]  one line per mail to syslog (LOG_USER default)\n"
+	      "      --dsn-notify COND    DSN: never, or failure,delay,success (or off)\n"
+	      "      --dsn-return RET     DSN: headers or full (or off)\n"
+	      "      --tls-cert-file F    client certificate (PEM); --tls-key-file F its key\n"
+	      "                           (-A external: log in with the certificate)\n"
+	      "      --tls-crl-file F     certificate revocation list (PEM)\n"
+	      "      --tls-min-version V  lowest TLS version: 1.2 (default), 1.3, or 1.1 /\n"
+	      "                           1.0 for old servers only (insecure, warns)\n"
+	      "      --tls-host-override H  name checked in the certificate and sent in SNI\n"
+	      "      --source-ip IP       connect from this local address\n"
+	      "      --proxy socks5h://HOST:PORT  through a SOCKS5 proxy (ssh -D, Tor,\n"
+	      "                           dante), which resolves the server's name;\n"
+	      "                           also --proxy-host HOST --proxy-port PORT\n"
+	      "      --pretend            print the configuration that would be used\n"
+	      "                           (secrets masked) and send nothing\n"
+	      "      --dump-mail          print the message that would be sent; no connection\n"
+	      "      --fallback H[:P],... servers tried in turn when one cannot be reached or\n"
+	      "                           answers 4xx before taking the message\n"
+	      "      --set-from-header=auto|on|off, --set-date-header=auto|off,\n"
+	      "      --set-msgid-header=auto|off, --remove-bcc-headers=on|off,\n"
+	      "      --undisclosed-recipients=on|off   whole messages (--raw, sendmail mode)\n"
+	      "                           as msmtp treats them\n"
 	      "      --help, --version\n"
 	      "\n"
 	      "Exit status (sysexits): 0 sent, 64 usage, 65 bad data, 68 unknown host,\n"
@@ -189,7 +240,165 @@ static const char *const options_flush_words[] = {"due", "all", NULL};
 static const char *const options_auth_words[] = {
     "on",          "off",         "auto",       "none",       "plain",
     "login",       "cram-md5",    "digest-md5", "scram-sha-1", "scram-sha-256",
-    "scram-sha-1-plus", "scram-sha-256-plus", "xoauth2", "oauthbearer", NULL};
+    "scram-sha-1-plus", "scram-sha-256-plus", "xoauth2", "oauthbearer", "external", NULL};
+
+int options_tls_version_ok(const char *v)
+{
+	return v && (strcmp(v, "1.0") == 0 || strcmp(v, "1.1") == 0 || strcmp(v, "1.2") == 0 ||
+	             strcmp(v, "1.3") == 0);
+}
+
+static int options_on_off(const char *v, int dflt, int *out);
+
+/* One of the words in list (space separated), or NULL. */
+static const char *options_word(const char *v, const char *list)
+{
+	size_t n;
+
+	while (*list) {
+		n = strcspn(list, " ");
+		if (strlen(v) == n && strncasecmp(v, list, n) == 0)
+			return v;
+		list += n + (list[n] == ' ');
+	}
+	return NULL;
+}
+
+static const char *options_syslog_words =
+    "on off LOG_USER LOG_MAIL LOG_LOCAL0 LOG_LOCAL1 LOG_LOCAL2 LOG_LOCAL3 LOG_LOCAL4 LOG_LOCAL5 "
+    "LOG_LOCAL6 LOG_LOCAL7";
+
+/* --proxy socks5h://HOST:PORT (or HOST:PORT, [V6]:PORT): the proxy resolves
+ * the server's name, as msmtp's proxy_host does. */
+static int options_proxy_url(struct client_opts *o, const char *v, struct cl_err *err)
+{
+	const char *h = v, *colon, *end;
+	size_t n;
+
+	if (strncasecmp(v, "socks5h://", 10) == 0)
+		h = v + 10;
+	else if (strstr(v, "://"))
+		return err_set(err, CL_EUSAGE,
+		               "--proxy '%s': only socks5h://HOST:PORT is supported (the proxy "
+		               "resolves the server's name, so no DNS query leaves this machine)",
+		               v);
+	end = h + strcspn(h, "/");
+	if (h[0] == '[') {
+		colon = memchr(h, ']', (size_t)(end - h));
+		if (colon == NULL)
+			return err_set(err, CL_EUSAGE, "--proxy '%s': missing ']'", v);
+		n = (size_t)(colon - h - 1);
+		h++;
+		colon = colon[1] == ':' ? colon + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		n = colon ? (size_t)(colon - h) : (size_t)(end - h);
+	}
+	if (n == 0 || n + 8 > sizeof(o->proxy_buf))
+		return err_set(err, CL_EUSAGE, "--proxy '%s': no host", v);
+	memcpy(o->proxy_buf, h, n);
+	o->proxy_buf[n] = '\0';
+	o->proxy_host = o->proxy_buf;
+	o->proxy_port = "1080";
+	if (colon) {
+		size_t pl = (size_t)(end - colon - 1);
+		if (pl == 0 || pl > 5 || strspn(colon + 1, "0123456789") < pl)
+			return err_set(err, CL_EUSAGE, "--proxy '%s': bad port", v);
+		memcpy(o->proxy_buf + n + 1, colon + 1, pl);
+		o->proxy_buf[n + 1 + pl] = '\0';
+		o->proxy_port = o->proxy_buf + n + 1;
+	}
+	return 0;
+}
+
+/* msmtp's options, by long name (the table above gives them one code). */
+static int options_msmtp(struct client_opts *o, const char *name, const char *v,
+                         struct cl_err *err)
+{
+	int on;
+
+	if (strcmp(name, "logfile") == 0)
+		o->logfile = v;
+	else if (strcmp(name, "logfile-time-format") == 0)
+		o->logfile_time_format = v;
+	else if (strcmp(name, "syslog") == 0) {
+		if (v == NULL || v[0] == '\0')
+			v = "on";
+		if (options_word(v, options_syslog_words) == NULL)
+			return err_set(err, CL_EUSAGE,
+			               "--syslog wants on, off or a facility (LOG_USER, LOG_MAIL, "
+			               "LOG_LOCAL0 ... LOG_LOCAL7), not '%s'",
+			               v);
+		o->syslog = v;
+	} else if (strcmp(name, "dsn-notify") == 0) {
+		if (config_dsn_notify_ok(v) < 0)
+			return err_set(err, CL_EUSAGE,
+			               "--dsn-notify wants off, never, or failure,delay,success "
+			               "(any of them, comma separated), not '%s'",
+			               v);
+		o->dsn_notify = v;
+	} else if (strcmp(name, "dsn-return") == 0) {
+		if (options_word(v, "off headers hdrs full") == NULL)
+			return err_set(err, CL_EUSAGE,
+			               "--dsn-return wants off, headers or full, not '%s'", v);
+		o->dsn_return = v;
+	} else if (strcmp(name, "tls-cert-file") == 0)
+		o->tls_cert_file = v;
+	else if (strcmp(name, "tls-key-file") == 0)
+		o->tls_key_file = v;
+	else if (strcmp(name, "tls-crl-file") == 0)
+		o->tls_crl_file = v;
+	else if (strcmp(name, "tls-min-version") == 0) {
+		if (!options_tls_version_ok(v))
+			return err_set(err, CL_EUSAGE,
+			               "--tls-min-version wants 1.0, 1.1, 1.2 or 1.3, not '%s'", v);
+		o->tls_min_version = v;
+	} else if (strcmp(name, "tls-host-override") == 0)
+		o->tls_host_override = v;
+	else if (strcmp(name, "source-ip") == 0)
+		o->source_ip = v;
+	else if (strcmp(name, "pretend") == 0)
+		o->pretend = 1;
+	else if (strcmp(name, "dump-mail") == 0)
+		o->dump_mail = 1;
+	else if (strcmp(name, "fallback") == 0)
+		o->fallback = v;
+	else if (strcmp(name, "proxy") == 0)
+		return options_proxy_url(o, v, err);
+	else if (strcmp(name, "proxy-host") == 0)
+		o->proxy_host = v;
+	else if (strcmp(name, "proxy-port") == 0) {
+		char *end;
+		long pn = strtol(v, &end, 10);
+
+		if (v[0] && (strspn(v, "0123456789") != strlen(v) || *end || pn < 1 || pn > 65535))
+			return err_set(err, CL_EUSAGE, "--proxy-port wants a port number, not '%s'", v);
+		o->proxy_port = v;
+	}
+	else if (strcmp(name, "set-from-header") == 0) {
+		if ((v = options_word(v ? v : "on", "auto on off")) == NULL)
+			return err_set(err, CL_EUSAGE, "--set-from-header wants auto, on or off");
+		o->set_from_header = v;
+	} else if (strcmp(name, "set-date-header") == 0 || strcmp(name, "set-msgid-header") == 0) {
+		if ((v = options_word(v ? v : "auto", "auto off")) == NULL)
+			return err_set(err, CL_EUSAGE, "--%s wants auto or off", name);
+		if (name[4] == 'd')
+			o->set_date_header = v;
+		else
+			o->set_msgid_header = v;
+	} else if (strcmp(name, "remove-bcc-headers") == 0 ||
+	           strcmp(name, "undisclosed-recipients") == 0) {
+		if (options_on_off(v, 1, &on) < 0)
+			return err_set(err, CL_EUSAGE, "--%s wants on or off", name);
+		if (name[0] == 'r')
+			o->remove_bcc_headers = on;
+		else
+			o->undisclosed_recipients = on;
+	} else {
+		return err_set(err, CL_ESOFTWARE, "option --%s has no handler", name);
+	}
+	return 0;
+}
 
 static int options_on_off(const char *v, int dflt, int *out)
 {
@@ -268,16 +477,17 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 {
 	char *to_lists[OPT_RCPT_MAX], *cc_lists[OPT_RCPT_MAX], *bcc_lists[OPT_RCPT_MAX];
 	size_t nto = 0, ncc = 0, nbcc = 0;
-	int tls = -1, starttls = -1, c, v;
+	int tls = -1, starttls = -1, c, v, li = 0;
 	char *end;
 
 	memset(o, 0, sizeof(*o));
 	o->certcheck = 1;
 	o->family = AF_UNSPEC;
 	o->tls_mode = SMTP_TLS_AUTO;
+	o->remove_bcc_headers = o->undisclosed_recipients = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":P:M:U:A:r:p:F:T:s:N:Z:v46ha:C:c:H:", options_long, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":P:M:U:A:r:p:F:T:s:N:Z:v46ha:C:c:H:", options_long, &li)) !=
 	       -1) {
 		switch (c) {
 		case 'P':
@@ -479,6 +689,10 @@ int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *e
 			break;
 		case OPT_RAW:
 			o->raw = 1;
+			break;
+		case OPT_MSMTP:
+			if (options_msmtp(o, options_long[li].name, optarg, err) < 0)
+				return -1;
 			break;
 		case ':':
 			return err_set(err, CL_EUSAGE, "option %s needs an argument",

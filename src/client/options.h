@@ -82,11 +82,35 @@ struct client_opts {
 	size_t nattach;
 	const char *html;        /* --html FILE */
 	int raw;                 /* --raw: standard input is a whole message */
+	/* msmtp's options (docs/msmtp-compat.md); NULL / -1: not given. */
+	const char *logfile;     /* --logfile FILE ("-": standard output) */
+	const char *logfile_time_format;
+	const char *syslog;      /* --syslog[=FACILITY]: "LOG_USER"..., "off" */
+	const char *dsn_notify;  /* --dsn-notify: off, never, failure,delay,success */
+	const char *dsn_return;  /* --dsn-return: off, headers (hdrs), full */
+	const char *dsn_envid;   /* sendmail -V: the DSN envelope id */
+	const char *tls_cert_file, *tls_key_file, *tls_crl_file;
+	const char *tls_min_version;   /* --tls-min-version 1.0 .. 1.3 */
+	const char *tls_host_override; /* name for SNI and the certificate check */
+	const char *source_ip;   /* --source-ip: bind the connection to it */
+	const char *proxy_host, *proxy_port; /* --proxy socks5h://H:P, --proxy-host/-port */
+	char proxy_buf[300];     /* --proxy's host and port, split */
+	int pretend;             /* --pretend: print the configuration, send nothing */
+	int dump_mail;           /* --dump-mail: print the message, do not connect */
+	const char *fallback;    /* --fallback "host[:port],...": tried in order */
+	/* Whole messages (--raw, sendmail mode): */
+	const char *set_from_header;  /* auto, on, off */
+	const char *set_date_header;  /* auto, off */
+	const char *set_msgid_header; /* auto, off */
+	int remove_bcc_headers;       /* -1 unset (on), 0, 1 */
+	int undisclosed_recipients;   /* -1 unset (off), 0, 1 */
 };
 
 /* Parse argv into o. Usage errors: CL_EUSAGE with a message. */
 int options_parse(int argc, char **argv, struct client_opts *o, struct cl_err *err);
 void options_free(struct client_opts *o);
 void options_usage(FILE *f);
+/* The values an msmtp --tls-min-version (tls.h) or header option takes. */
+int options_tls_version_ok(const char *v);
 
 #endif

@@ -11,7 +11,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* Run argv (execvp) and keep the first line of its output. what names the
@@ -151,4 +154,53 @@ int secret_from_env(const char *name, struct buf *out, struct cl_err *err)
 		return err_set(err, CL_ECONFIG, "password_env: environment variable %s is empty",
 		               name);
 	return 0;
+}
+
+int secret_from_tty(const char *host, const char *user, struct buf *out, struct cl_err *err)
+{
+	struct termios old, quiet;
+	char c;
+	ssize_t n;
+	int fd, echo_off, r = 1;
+
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	echo_off = tcgetattr(fd, &old) == 0;
+	if (echo_off) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		echo_off = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	if (!echo_off) {
+		close(fd);
+		return err_set(err, CL_ECONFIG, "password prompt: cannot turn off the terminal's echo");
+	}
+	dprintf(fd, "password for %s at %s: ", user ? user : "(no user)", host ? host : "?");
+	buf_reset(out);
+	buf_set_secret(out);
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || c == '\n')
+			break;
+		if (c == '\r')
+			continue;
+		if (buf_add(out, &c, 1) < 0) {
+			r = err_set(err, CL_ECONFIG, "password prompt: longer than %d bytes",
+			            SECRET_MAX);
+			break;
+		}
+	}
+	c = 0;
+	tcsetattr(fd, TCSAFLUSH, &old);
+	dprintf(fd, "\n");
+	close(fd);
+	if (r == 1 && (n < 0 || out->len == 0))
+		r = err_set(err, CL_ECONFIG, "password prompt: no password typed");
+	if (r < 0)
+		buf_wipe(out);
+	return r;
 }

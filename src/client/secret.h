@@ -27,4 +27,9 @@ int secret_from_keyring(const char *host, const char *user, struct buf *out, str
  * inherit it). Fails (CL_ECONFIG) if it is unset or empty. */
 int secret_from_env(const char *name, struct buf *out, struct cl_err *err);
 
+/* Ask on the terminal (/dev/tty, echo off), as msmtp does when no other
+ * source gives a password: "password for USER at HOST: ". 1 read, 0 no
+ * terminal (the caller says which sources exist), -1 error. */
+int secret_from_tty(const char *host, const char *user, struct buf *out, struct cl_err *err);
+
 #endif

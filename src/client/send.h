@@ -6,6 +6,13 @@
 
 #include "base/err.h"
 #include "options.h"
+#include "smtp/body_source.h"
+
+/* The message's bytes counted as the engine reads them (the log's size). */
+struct send_count {
+	struct smtp_body_source inner;
+	long long bytes;
+};
 
 /* Compose and send; -1 with err on failure. With -v and no recipient,
  * only probe the server (greeting, capabilities, QUIT). */

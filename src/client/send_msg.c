@@ -149,6 +149,19 @@ static int send_msg_envelope(struct send_msg *sm, const struct client_opts *o, s
 	return 0;
 }
 
+void send_msg_raw_policy(const struct client_opts *o, struct rawmsg_add *a)
+{
+	if (o->set_from_header && strcasecmp(o->set_from_header, "off") == 0)
+		a->from_addr = NULL;
+	a->replace_from = o->set_from_header && strcasecmp(o->set_from_header, "on") == 0;
+	if (o->set_date_header && strcasecmp(o->set_date_header, "off") == 0)
+		a->add_date = 0;
+	if (o->set_msgid_header && strcasecmp(o->set_msgid_header, "off") == 0)
+		a->msgid_domain = NULL;
+	a->keep_bcc = o->remove_bcc_headers == 0;
+	a->undisclosed = o->undisclosed_recipients == 1;
+}
+
 int send_msg_prepare(struct send_msg *sm, const struct client_opts *o, const char *from,
                      const char *name, const char *domain, struct cl_err *err)
 {
@@ -179,7 +192,14 @@ int send_msg_prepare(struct send_msg *sm, const struct client_opts *o, const cha
 		goto out;
 	}
 	if (o->raw) {
-		struct rawmsg_add add = {1, 0, domain, NULL, NULL};
+		struct rawmsg_add add;
+		memset(&add, 0, sizeof(add));
+		add.add_date = 1;
+		add.msgid_domain = domain;
+		/* --raw adds no From unless --set-from-header asks for it. */
+		if (o->set_from_header && strcasecmp(o->set_from_header, "off") != 0)
+			add.from_addr = from;
+		send_msg_raw_policy(o, &add);
 		sm->raw = 1;
 		sm->rawp = &sm->rawm;
 		if (rawmsg_spool(&sm->rawm, STDIN_FILENO, 0, err) == 0 &&

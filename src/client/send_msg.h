@@ -38,6 +38,11 @@ struct send_msg {
  * Message-ID). Nothing is sent. */
 int send_msg_prepare(struct send_msg *sm, const struct client_opts *o, const char *from,
                      const char *name, const char *domain, struct cl_err *err);
+/* msmtp's header keys for a whole message (--raw, sendmail mode): adjust
+ * the fields rawmsg_complete adds or drops (set_from_header,
+ * set_date_header, set_msgid_header, remove_bcc_headers,
+ * undisclosed_recipients). a->from_addr is the From to add when missing. */
+void send_msg_raw_policy(const struct client_opts *o, struct rawmsg_add *a);
 /* Compose for a server with these capabilities (NULL: unknown; then no
  * 8bit and addresses as they are) and point m's body, body_8bit and
  * smtputf8 at the result; m's from and recipients are the caller's. */

@@ -1,7 +1,9 @@
 /*
  * sendmail.c - sendmail mode (see sendmail.h). Options are parsed the way
- * sendmail's getopt does (clusters, arguments attached or separate); those
- * meaningless for a submission client are accepted and ignored. The message
+ * sendmail's getopt does (clusters, arguments attached or separate); msmtp's
+ * long options go through sendmail_long.c; those msmtp itself accepts and
+ * ignores for sendmail compatibility (-oem, -odi, -m, -G...) are ignored
+ * here too, every other one works or is refused. The message
  * is spooled by rawmsg.c (header section in memory, body in a temporary
  * file: memory does not grow with it) and streamed by send_run through the
  * account chosen by -a, -f or the From field.
@@ -26,20 +28,13 @@
 #include "msg/rawmsg.h"
 #include "msg/rawmsg_addr.h"
 #include "send.h"
+#include "send_msg.h"
+#include "sendmail_long.h"
+#include "subst.h"
+#include "base/version.h"
 
 /* An aliases file longer than this is not an aliases file. */
 #define SENDMAIL_ALIASES_MAX (256 * 1024)
-
-struct sendmail_opts {
-	int extract;          /* -t */
-	int dot_ignore;       /* -i, -oi: a lone "." does not end the message */
-	int verbose;          /* -v */
-	int read_env_from;    /* --read-envelope-from (msmtp): -f from From: */
-	int sender_set;       /* -f or -r given */
-	const char *sender;   /* its address, "" for <> */
-	const char *fullname; /* -F */
-	const char *account, *config;
-};
 
 /* The recipients, owned copies, without duplicates. */
 struct sendmail_rcpts {
@@ -168,6 +163,7 @@ static int sendmail_parse(int argc, char **argv, struct sendmail_opts *so, int *
 	int i = 1;
 
 	memset(so, 0, sizeof(*so));
+	so->auto_from = -1;
 	if (argc > 1 && strcmp(argv[1], "--sendmail") == 0)
 		i = 2;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
@@ -178,48 +174,36 @@ static int sendmail_parse(int argc, char **argv, struct sendmail_opts *so, int *
 			i++;
 			break;
 		}
-		if (a[1] == '-') { /* msmtp's long options that matter here */
-			const char *eq = strchr(a, '=');
-			size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-			const char **dst = NULL;
-
-			if (nl == 9 && strncmp(a, "--account", nl) == 0)
-				dst = &so->account;
-			else if (nl == 8 && strncmp(a, "--config", nl) == 0)
-				dst = &so->config;
-			else if (strcmp(a, "--read-envelope-from") == 0) {
-				so->read_env_from = 1;
-				continue;
-			} else if (strcmp(a, "--verbose") == 0) {
-				so->verbose++;
-				continue;
-			} else
-				return err_set(err, CL_EUSAGE, "unknown option %s", a);
-			if (eq)
-				*dst = eq + 1;
-			else if (i + 1 < argc)
-				*dst = argv[++i];
-			else
-				return err_set(err, CL_EUSAGE, "%s needs an argument", a);
+		if (a[1] == '-') { /* msmtp's long options: sendmail_long.c */
+			if (sendmail_long_option(argc, argv, &i, so, err) < 0)
+				return -1;
 			continue;
 		}
 		for (k = 1; a[k]; k++) {
 			char c = a[k];
 
-			if (strchr("tivmnUG", c)) {
+			if (strchr("tivdmnUGP", c)) {
 				if (c == 't')
 					so->extract = 1;
 				else if (c == 'i')
 					so->dot_ignore = 1;
-				else if (c == 'v')
+				else if (c == 'v' || c == 'd')
 					so->verbose++;
-				continue; /* -m, -n, -U, -G: meaningless here */
+				else if (c == 'P' && sendmail_forward(so, "pretend", NULL, err) < 0)
+					return -1;
+				continue; /* -m, -n, -U, -G: ignored, as msmtp does */
 			}
+			if (c == 'S')
+				return err_set(err, CL_EUSAGE,
+				               "-S (--serverinfo) is not supported: clsmtpc -v -M HOST "
+				               "shows the greeting and capabilities; clsmtpc --doctor "
+				               "HOST checks the certificate and ports");
 			if (!strchr("frFoOBNRVXhLCabq", c))
 				return err_set(
 				    err, CL_EUSAGE,
 				    "unknown sendmail option -%c (clsmtpc sendmail mode: "
-				    "-t -i -f -r -F -v -bm -o* -C -a; see clsmtpc(1))",
+				    "-t -i -f -r -F -v -N -R -V -X -P -bm -o* -C -a and msmtp's long "
+				    "options; see clsmtpc(1))",
 				    c);
 			/* The argument: the rest of this word, or the next word. */
 			if (a[k + 1])
@@ -262,7 +246,22 @@ static int sendmail_parse(int argc, char **argv, struct sendmail_opts *so, int *
 			case 'a':
 				so->account = val;
 				break;
-			default: /* -O -B -N -R -V -X -h -L: ignored with their argument */
+			case 'N': /* sendmail's and msmtp's DSN options */
+				if (sendmail_forward(so, "dsn-notify", val, err) < 0)
+					return -1;
+				break;
+			case 'R':
+				if (sendmail_forward(so, "dsn-return", val, err) < 0)
+					return -1;
+				break;
+			case 'V': /* sendmail -V envid: the DSN envelope id */
+				so->envid = val;
+				break;
+			case 'X': /* msmtp -X: the log file */
+				if (sendmail_forward(so, "logfile", val, err) < 0)
+					return -1;
+				break;
+			default: /* -O -B -h -L: ignored with their argument, as msmtp does */
 				break;
 			}
 			break; /* the argument used the rest of this word */
@@ -281,6 +280,43 @@ static int sendmail_first_addr(void *arg, const char *addr)
 	return 0;
 }
 
+/* msmtp's auto_from (obsolete there, kept for its users): the sender is
+ * $USER@maildomain, or $USER alone when maildomain is empty. */
+static int sendmail_auto_from(const char *maildomain, struct buf *out, struct cl_err *err)
+{
+	if (subst_expand_here("%U", "auto_from", out, err) < 0)
+		return -1;
+	if (maildomain && maildomain[0] &&
+	    (buf_adds(out, "@") < 0 || buf_adds(out, maildomain) < 0))
+		return err_set(err, CL_EUSAGE, "auto_from: address too long");
+	return 0;
+}
+
+/* The envelope sender: -f (unless the account forbids overriding its own:
+ * allow_from_override off), auto_from, --read-envelope-from, the account's,
+ * the From field's. */
+static int sendmail_sender(struct sendmail_opts *so, struct client_opts *o,
+                           const struct config_account *acct, const struct buf *hfrom,
+                           struct buf *autofrom, struct cl_err *err)
+{
+	int auto_from = so->auto_from >= 0 ? so->auto_from : acct && acct->auto_from == 1;
+	const char *md = so->maildomain ? so->maildomain : acct ? acct->maildomain : NULL;
+
+	if (acct && acct->allow_from_override == 0 && acct->from && !strpbrk(acct->from, "*?["))
+		o->from = acct->from;
+	else if (auto_from) {
+		if (sendmail_auto_from(md, autofrom, err) < 0)
+			return -1;
+		o->from = buf_cstr(autofrom);
+	}
+	if (o->from == NULL && hfrom->len)
+		o->from = buf_cstr(hfrom);
+	if (o->from == NULL)
+		return err_set(err, CL_EUSAGE,
+		               "no sender: give -f ADDRESS, a From: field, or 'from' in the account");
+	return 0;
+}
+
 int sendmail_run(int argc, char **argv, struct cl_err *err)
 {
 	struct sendmail_opts so;
@@ -290,32 +326,43 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 	const struct config_account *acct = NULL;
 	struct rawmsg msg;
 	struct rawmsg_add add;
-	struct buf hfrom = BUF_INIT(1024), value = BUF_INIT(65536), msgid_dom = BUF_INIT(256);
+	struct buf hfrom = BUF_INIT(1024), value = BUF_INIT(65536), msgid_dom = BUF_INIT(256),
+	           autofrom = BUF_INIT(1024), xfrom = BUF_INIT(1024), xdomain = BUF_INIT(256);
+	char *none[] = {(char *)"clsmtpc", NULL};
 	const char *at;
 	int first = 0, i, r = -1;
 	size_t k;
 
 	memset(&rc, 0, sizeof(rc));
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&o, 0, sizeof(o));
 	rawmsg_init(&msg, RAWMSG_SENDMAIL);
 	rc.err = err;
 	if (sendmail_parse(argc, argv, &so, &first, err) < 0)
 		goto out;
+	if (so.show_version || so.show_help) {
+		if (so.show_version)
+			printf("clsmtpc %s (sendmail mode)\n", CLSMTP_VERSION);
+		else
+			options_usage(stdout);
+		r = 0;
+		goto out;
+	}
+	/* msmtp's options that clsmtpc shares: its own parser checks them. */
+	if (options_parse(so.nfwd ? so.nfwd : 1, so.nfwd ? so.fwd : none, &o, err) < 0)
+		goto out;
 	/* Without -i, a line holding only "." ends the message, as sendmail
-	 * does. */
-	if (rawmsg_spool(&msg, STDIN_FILENO, !so.dot_ignore, err) < 0)
+	 * does. --pretend reads nothing, as msmtp. */
+	if (!o.pretend && rawmsg_spool(&msg, STDIN_FILENO, !so.dot_ignore, err) < 0)
 		goto out;
 	/* The From field's address: to choose the account when there is no -f. */
 	if (rawmsg_header_get(&msg, "From", &value) == 1)
 		rawmsg_addr_list(buf_cstr(&value), sendmail_first_addr, &hfrom, err);
 
-	memset(&o, 0, sizeof(o));
-	o.certcheck = 1;
-	o.family = AF_UNSPEC;
-	o.tls_mode = SMTP_TLS_AUTO;
 	o.verbose = so.verbose;
 	o.account = so.account;
 	o.config_file = so.config;
+	o.dsn_envid = so.envid;
 	if (so.sender_set)
 		o.from = so.sender;
 	else if (so.read_env_from && hfrom.len)
@@ -326,23 +373,42 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 	                                 : NULL,
 	                     &cfg, &acct, err) < 0)
 		goto out;
-	if (acct == NULL) {
+	/* msmtp: with no account at all, SMTPSERVER names the server and EMAIL
+	 * the sender. */
+	if (acct == NULL && o.host == NULL && getenv("SMTPSERVER") && getenv("SMTPSERVER")[0]) {
+		o.host = getenv("SMTPSERVER");
+		if (o.from == NULL && getenv("EMAIL") && getenv("EMAIL")[0])
+			o.from = getenv("EMAIL");
+	}
+	if (acct == NULL && o.host == NULL) {
 		err_set(err, CL_ECONFIG,
 		        "sendmail mode needs an account: write %s with an account and "
-		        "\"account default : NAME\" (see clsmtpc.conf(5))",
+		        "\"account default : NAME\" (see clsmtpc.conf(5)), or give --host (or "
+		        "SMTPSERVER)",
 		        cfg.path ? cfg.path : "~/.config/clsmtpc/config");
 		goto out;
 	}
-	if (o.from == NULL && hfrom.len)
-		o.from = buf_cstr(&hfrom);
-	if (o.from == NULL) {
-		err_set(err, CL_EUSAGE,
-		        "no sender: give -f ADDRESS, a From: field, or 'from' in account %s",
-		        acct->name);
+	if (sendmail_sender(&so, &o, acct, &hfrom, &autofrom, err) < 0)
+		goto out;
+	/* msmtp expands %U %H %C %M in -f/--from and --domain too. */
+	if (subst_has_pattern(o.from)) {
+		if (subst_expand_here(o.from, "--from", &xfrom, err) < 0)
+			goto out;
+		o.from = buf_cstr(&xfrom);
+	}
+	if (o.domain && subst_has_pattern(o.domain)) {
+		if (subst_expand_here(o.domain, "--domain", &xdomain, err) < 0)
+			goto out;
+		o.domain = buf_cstr(&xdomain);
+	}
+	if (o.pretend) {
+		r = send_run(&o, err);
 		goto out;
 	}
 
-	rc.aliases = acct->aliases;
+	rc.aliases = so.aliases_set ? (so.aliases[0] ? so.aliases : NULL)
+	             : acct         ? acct->aliases
+	                            : NULL;
 	for (i = first; i < argc; i++)
 		if (rawmsg_addr_list(argv[i], sendmail_add_rcpt, &rc, err) < 0)
 			goto out;
@@ -368,6 +434,7 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 	add.msgid_domain = buf_cstr(&msgid_dom);
 	add.from_addr = o.from[0] ? o.from : NULL;
 	add.from_name = so.fullname;
+	send_msg_raw_policy(&o, &add);
 	if (rawmsg_complete(&msg, &add, err) < 0)
 		goto out;
 
@@ -379,10 +446,15 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 out:
 	for (k = 0; k < rc.n; k++)
 		free(rc.v[k]);
+	options_free(&o);
+	sendmail_opts_free(&so);
 	config_free(&cfg);
 	rawmsg_free(&msg);
 	buf_free(&hfrom);
 	buf_free(&value);
 	buf_free(&msgid_dom);
+	buf_free(&autofrom);
+	buf_free(&xfrom);
+	buf_free(&xdomain);
 	return r;
 }

@@ -40,7 +40,7 @@ static void fuzz_rawmsg_check_header(const struct rawmsg *m, const char *s, size
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rawmsg_add add = {1, 1536500481, "fuzz.test", "me@fuzz.test", "Fuzz Name"};
+	struct rawmsg_add add = {1, 1536500481, "fuzz.test", "me@fuzz.test", "Fuzz Name", 0, 0, 0};
 	struct buf out = BUF_INIT(1 << 20), v = BUF_INIT(65536);
 	struct fuzz_in in = {data, size};
 	unsigned flags = fuzz_byte(&in);

@@ -191,6 +191,7 @@ auth on
 tls on
 tls_trust_file $FIXTURE_CA
 logfile ~/.msmtp.log
+tls_priorities NORMAL
 
 account imported
 host localhost
@@ -206,7 +207,8 @@ check_rc "--import-msmtprc FILE exits 0" 0
 check_no_fixed "the imported configuration holds no password" "Secret-$MK-msmtp" "$OUT" "$ERR"
 check_grep "the account gets the keyring instead" "^keyring on$" "$OUT"
 check_grep "auth on becomes auth auto" "^auth auto$" "$OUT"
-check_grep "an unsupported key stays as a comment" "^# not supported by clsmtpc: logfile" "$OUT"
+check_grep "logfile passes through (clsmtpc logs as msmtp does)" "^logfile ~/.msmtp.log$" "$OUT"
+check_grep "an unsupported key stays as a comment saying why" "^# not supported by clsmtpc \\(GnuTLS priority.*\\): tls_priorities NORMAL" "$OUT"
 check_grep "stderr says how to store the password" \
 	"secret-tool store --label=clsmtpc host localhost service smtp user $SASL_USER" "$ERR"
 cp "$OUT" "$T_DIR/imported.conf"

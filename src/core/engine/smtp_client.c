@@ -194,8 +194,9 @@ static int smtp_tls_handshake(struct smtp_client *s, const char *tag, struct cl_
 
 	if (s->tls_ctx == NULL && tls_client_ctx_new(&s->tls_ctx, &s->p->tls, err) < 0)
 		return -1;
-	if (conn_start_tls(s->conn, s->tls_ctx, s->p->host, s->p->timeouts.command_ms, &dropped,
-	                   err) < 0) {
+	if (conn_start_tls(s->conn, s->tls_ctx,
+	                   s->p->tls.host_override ? s->p->tls.host_override : s->p->host,
+	                   s->p->timeouts.command_ms, &dropped, err) < 0) {
 		smtp_client_set_state(s, SMTP_S_BROKEN);
 		return -1;
 	}
@@ -384,6 +385,9 @@ int smtp_client_open(struct smtp_client **out, const struct smtp_client_params *
 
 	co.family = p->family;
 	co.connect_timeout_ms = p->timeouts.connect_ms;
+	co.source_ip = p->source_ip;
+	co.proxy_host = p->proxy_host;
+	co.proxy_port = p->proxy_port;
 	if (conn_open(&s->conn, p->host, p->port, &co, err) < 0)
 		return -1;
 	smtp_client_set_state(s, SMTP_S_CONNECTED);
@@ -418,6 +422,11 @@ int smtp_client_open(struct smtp_client **out, const struct smtp_client_params *
 		return -1;
 	smtp_client_set_state(s, SMTP_S_READY);
 	return 0;
+}
+
+int smtp_client_is_tls(const struct smtp_client *s)
+{
+	return s && s->conn && conn_is_tls(s->conn);
 }
 
 const struct smtp_caps *smtp_client_caps(const struct smtp_client *s)

@@ -47,6 +47,9 @@ struct smtp_client_params {
 	const char *host;        /* server name or address */
 	const char *port;        /* "587" */
 	int family;              /* AF_UNSPEC, AF_INET, AF_INET6 */
+	const char *source_ip;   /* local address to connect from, or NULL */
+	const char *proxy_host;  /* SOCKS5 proxy (the proxy resolves host), or NULL */
+	const char *proxy_port;  /* its port, NULL: 1080 */
 	enum smtp_tls_mode tls_mode;
 	struct tls_client_opts tls;
 	const char *ehlo_domain; /* our name in EHLO */
@@ -100,6 +103,8 @@ void smtp_timeouts_all(struct smtp_timeouts *t, int ms);
  * it can be pipelined with the first message. */
 int smtp_client_open(struct smtp_client **out, const struct smtp_client_params *p,
 		      struct cl_err *err);
+/* 1 when the session runs over TLS (STARTTLS done or implicit TLS). */
+int smtp_client_is_tls(const struct smtp_client *s);
 /* What the server offers (after TLS when TLS is up). */
 const struct smtp_caps *smtp_client_caps(const struct smtp_client *s);
 /* Send one message. last: pipeline QUIT behind it (the session is then

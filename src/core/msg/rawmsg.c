@@ -99,6 +99,14 @@ static int rawmsg_name_is(const char *name, size_t namelen, const char *want)
  * Resent-Bcc too, as sendmail -t does. */
 static int rawmsg_left_out(const struct rawmsg *m, const char *name, size_t namelen)
 {
+	if (m->undisclosed && (rawmsg_name_is(name, namelen, "To") ||
+	                       rawmsg_name_is(name, namelen, "Cc") ||
+	                       rawmsg_name_is(name, namelen, "Bcc")))
+		return 1;
+	if (m->replace_from && rawmsg_name_is(name, namelen, "From"))
+		return 1;
+	if (m->keep_bcc)
+		return 0;
 	return rawmsg_name_is(name, namelen, "Bcc") ||
 	       (m->mode == RAWMSG_SENDMAIL && rawmsg_name_is(name, namelen, "Resent-Bcc"));
 }
@@ -488,7 +496,10 @@ int rawmsg_complete(struct rawmsg *m, const struct rawmsg_add *a, struct cl_err 
 
 	buf_reset(&m->added);
 	m->nadded = 0;
-	if (a->from_addr && !m->has_from) {
+	m->replace_from = a->replace_from && a->from_addr;
+	m->keep_bcc = a->keep_bcc;
+	m->undisclosed = a->undisclosed;
+	if (a->from_addr && (!m->has_from || m->replace_from)) {
 		int named = a->from_name && a->from_name[0];
 		hdr_begin(&h, &m->added, "From");
 		if (named) {
@@ -515,6 +526,10 @@ int rawmsg_complete(struct rawmsg *m, const struct rawmsg_add *a, struct cl_err 
 			               a->msgid_domain);
 		}
 		r |= buf_printf(&m->added, "Message-ID: %s\r\n", buf_cstr(&v));
+		m->nadded++;
+	}
+	if (a->undisclosed) {
+		r |= buf_adds(&m->added, "To: undisclosed-recipients:;\r\n");
 		m->nadded++;
 	}
 	buf_free(&v);

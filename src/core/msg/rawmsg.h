@@ -42,6 +42,11 @@ struct rawmsg_add {
 	const char *msgid_domain; /* add Message-ID: with this right-hand side; NULL: don't */
 	const char *from_addr;    /* add From: with this address; NULL: don't */
 	const char *from_name;    /* its display name (sendmail -F), or NULL */
+	/* msmtp's header keys (set_from_header on, remove_bcc_headers off,
+	 * undisclosed_recipients on): */
+	int replace_from;         /* the message's From is dropped, ours added */
+	int keep_bcc;             /* Bcc (and Resent-Bcc) are sent */
+	int undisclosed;          /* To, Cc, Bcc dropped; "To: undisclosed-recipients:;" */
 };
 
 struct rawmsg {
@@ -57,6 +62,7 @@ struct rawmsg {
 	int has_date, has_msgid, has_from;
 	size_t dropped; /* fields that are left out (Bcc) */
 	size_t nadded;  /* fields in added */
+	int replace_from, keep_bcc, undisclosed; /* from rawmsg_complete's rawmsg_add */
 };
 
 void rawmsg_init(struct rawmsg *m, enum rawmsg_mode mode);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/timeout.h"
+#include "net/socks5.h"
 
 /* Largest chunk read at once, and the most we buffer unconsumed. */
 #define CONN_READ_CHUNK 16384
@@ -126,15 +127,34 @@ int conn_resolve(const char *host, const char *port, int family, struct addrinfo
 	return err_set(err, CL_ETEMP, "cannot resolve %s: %s", host, gai_strerror(r));
 }
 
-int conn_open(struct conn **out, const char *host, const char *port, const struct conn_opts *o,
-              struct cl_err *err)
+/* --source-ip: a numeric address; only server addresses of its family are
+ * tried. */
+static int conn_source(const char *ip, struct addrinfo **src, struct cl_err *err)
 {
-	struct addrinfo *res, *ai;
-	char peer[sizeof(((struct conn *)0)->peer)] = "";
-	int fd = -1, one = 1, last_errno = 0;
+	struct addrinfo hints;
 
-	if (conn_resolve(host, port, o->family, &res, err) < 0)
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(ip, NULL, &hints, src) != 0)
+		return err_set(err, CL_EUSAGE, "source IP '%s' is not an IPv4 or IPv6 address", ip);
+	return 0;
+}
+
+static int conn_open_direct(struct conn **out, const char *host, const char *port,
+                            const struct conn_opts *o, struct cl_err *err)
+{
+	struct addrinfo *res, *ai, *src = NULL;
+	char peer[sizeof(((struct conn *)0)->peer)] = "";
+	int fd = -1, one = 1, last_errno = EAFNOSUPPORT;
+
+	if (o->source_ip && conn_source(o->source_ip, &src, err) < 0)
+		return -1;
+	if (conn_resolve(host, port, src ? src->ai_family : o->family, &res, err) < 0) {
+		if (src)
+			freeaddrinfo(src);
 		return err_prefix(err, "connect");
+	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		            ai->ai_protocol);
@@ -143,6 +163,15 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
 			continue;
 		}
 		conn_format_peer(ai->ai_addr, ai->ai_addrlen, peer, sizeof(peer));
+		if (src && bind(fd, src->ai_addr, src->ai_addrlen) < 0) {
+			last_errno = errno;
+			close(fd);
+			freeaddrinfo(res);
+			err_set(err, CL_EUNAVAIL, "connect: cannot use source IP %s: %s",
+			        o->source_ip, strerror(last_errno));
+			freeaddrinfo(src);
+			return -1;
+		}
 		if (conn_connect_one(fd, ai, o->connect_timeout_ms) == 0)
 			break;
 		last_errno = errno;
@@ -150,6 +179,8 @@ int conn_open(struct conn **out, const char *host, const char *port, const struc
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	if (src)
+		freeaddrinfo(src);
 	if (fd < 0)
 		return err_set(err, CL_ETEMP, "connect: cannot connect to %s port %s%s%s%s: %s",
 			       host, port, peer[0] ? " (last tried " : "", peer[0] ? peer : "",
@@ -255,6 +286,94 @@ static long conn_fill(struct conn *c, int64_t deadline, struct cl_err *err)
 		n = err_set(err, CL_EPROTO, "the server sent more than %u bytes without a line end",
 		            (unsigned)CONN_INBUF_MAX);
 	return n;
+}
+
+/* Read until parse() accepts what is buffered; the bytes it used are
+ * consumed. >0 used, -1 err. */
+static int conn_read_msg(struct conn *c, int (*parse)(const unsigned char *, size_t, struct cl_err *),
+                         int64_t deadline, struct cl_err *err)
+{
+	int r;
+	long n;
+
+	for (;;) {
+		r = parse((const unsigned char *)(c->in.data ? c->in.data + c->in_off : ""),
+		          c->in.len - c->in_off, err);
+		if (r != 0)
+			break;
+		n = conn_fill(c, deadline, err);
+		if (n == 0)
+			return err_set(err, CL_ETEMP, "SOCKS5: the proxy closed the connection");
+		if (n < 0)
+			return -1;
+	}
+	if (r > 0)
+		c->in_off += (size_t)r;
+	return r;
+}
+
+/* The SOCKS5 handshake on a connection to the proxy (socks5.c). */
+static int conn_socks5(struct conn *c, const char *host, const char *port, int timeout_ms,
+                       struct cl_err *err)
+{
+	int64_t deadline = timeout_now_ms() + timeout_ms;
+	struct buf req = BUF_INIT(SOCKS5_REPLY_MAX + 16);
+	char *ascii = NULL, *end;
+	const char *name = host;
+	unsigned long pn = strtoul(port, &end, 10);
+	int r = -1;
+
+	for (const char *p = host; *p; p++)
+		if ((unsigned char)*p >= 0x80) {
+			int x = idn2_to_ascii_8z(host, &ascii, IDN2_NONTRANSITIONAL);
+			if (x != IDN2_OK)
+				return err_set(err, CL_EUSAGE, "host name %s is not a valid IDN: %s",
+				               host, idn2_strerror(x));
+			name = ascii;
+			break;
+		}
+	if (*port == '\0' || *end != '\0' || pn == 0 || pn > 65535) {
+		err_set(err, CL_EUSAGE, "bad port %s (a number is needed through a proxy)", port);
+		goto out;
+	}
+	if (socks5_greeting(&req) < 0 ||
+	    conn_write(c, req.data, req.len, (int)(deadline - timeout_now_ms()), err) < 0 ||
+	    conn_read_msg(c, socks5_parse_method, deadline, err) < 0)
+		goto out;
+	buf_reset(&req);
+	if (socks5_connect_request(name, (unsigned)pn, &req, err) < 0 ||
+	    conn_write(c, req.data, req.len, (int)(deadline - timeout_now_ms()), err) < 0 ||
+	    conn_read_msg(c, socks5_parse_reply, deadline, err) < 0)
+		goto out;
+	r = 0;
+out:
+	free(ascii);
+	buf_free(&req);
+	return r;
+}
+
+int conn_open(struct conn **out, const char *host, const char *port, const struct conn_opts *o,
+              struct cl_err *err)
+{
+	struct conn_opts direct = *o;
+	struct conn *c = NULL;
+
+	if (o->proxy_host == NULL || o->proxy_host[0] == '\0')
+		return conn_open_direct(out, host, port, o, err);
+	direct.proxy_host = NULL;
+	if (conn_open_direct(&c, o->proxy_host, o->proxy_port ? o->proxy_port : "1080", &direct,
+	                     err) < 0 ||
+	    c == NULL)
+		return err_prefix(err, "SOCKS5 proxy");
+	if (conn_socks5(c, host, port, o->connect_timeout_ms, err) < 0) {
+		err_prefix(err, "via proxy %s (%s) to %s port %s", o->proxy_host, c->peer, host,
+		           port);
+		conn_close(c);
+		return -1;
+	}
+	/* c->peer stays the proxy's address: the one we are connected to. */
+	*out = c;
+	return 0;
 }
 
 int conn_read_line(struct conn *c, struct buf *line, size_t max, int timeout_ms, struct cl_err *err)

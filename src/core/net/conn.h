@@ -17,6 +17,9 @@
 struct conn_opts {
 	int family;             /* AF_UNSPEC, AF_INET or AF_INET6 */
 	int connect_timeout_ms; /* per address tried */
+	const char *source_ip;  /* numeric local address to bind to, or NULL */
+	const char *proxy_host; /* SOCKS5 proxy (socks5.h), or NULL: direct */
+	const char *proxy_port; /* its port ("1080" when NULL) */
 };
 
 struct conn;
@@ -29,7 +32,9 @@ int conn_resolve(const char *host, const char *port, int family, struct addrinfo
 		 struct cl_err *err);
 
 /* Resolve host (IDN names converted with libidn2) and connect to the first
- * address that answers, trying all of them (IPv6 and IPv4). Errors:
+ * address that answers, trying all of them (IPv6 and IPv4). With
+ * o->proxy_host: connect to the proxy instead and have it connect to
+ * host:port, the proxy resolving the name (SOCKS5, RFC 1928). Errors:
  * CL_ENOHOST (no such name), CL_ETEMP (temporary DNS failure, refused,
  * unreachable, timeout). */
 int conn_open(struct conn **out, const char *host, const char *port, const struct conn_opts *o,

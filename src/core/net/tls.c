@@ -76,6 +76,20 @@ bad:
 	               "(colons allowed)");
 }
 
+/* Every CRL of a PEM file into the store; checked for the whole chain. */
+static int tls_load_crl(SSL_CTX *ctx, const char *path, struct cl_err *err)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	X509_LOOKUP *lu = X509_STORE_add_lookup(st, X509_LOOKUP_file());
+	char why[256];
+
+	if (lu == NULL || X509_load_crl_file(lu, path, X509_FILETYPE_PEM) <= 0)
+		return err_set(err, CL_ECONFIG, "cannot load TLS CRL file %s: %s", path,
+		               tls_openssl_reason(why, sizeof(why)));
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
 int tls_client_ctx_new(struct tls_client_ctx **out, const struct tls_client_opts *o,
                        struct cl_err *err)
 {
@@ -95,8 +109,17 @@ int tls_client_ctx_new(struct tls_client_ctx **out, const struct tls_client_opts
 		        tls_openssl_reason(why, sizeof(why)));
 		goto fail;
 	}
-	/* RFC 8996 deprecates TLS 1.0 and 1.1; RFC 8314 asks for 1.2 or later. */
-	SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
+	/* RFC 8996 deprecates TLS 1.0 and 1.1; RFC 8314 asks for 1.2 or later.
+	 * Lower only when asked (--tls-min-version, for an old provider's
+	 * server); OpenSSL 3 allows them at security level 0 only. */
+	if (o->min_version == 10 || o->min_version == 11) {
+		SSL_CTX_set_security_level(c->ssl_ctx, 0);
+		SSL_CTX_set_min_proto_version(c->ssl_ctx, o->min_version == 10 ? TLS1_VERSION
+		                                                               : TLS1_1_VERSION);
+	} else {
+		SSL_CTX_set_min_proto_version(c->ssl_ctx, o->min_version == 13 ? TLS1_3_VERSION
+		                                                               : TLS1_2_VERSION);
+	}
 	SSL_CTX_set_mode(c->ssl_ctx,
 	                 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (o->trust_file) {
@@ -108,6 +131,8 @@ int tls_client_ctx_new(struct tls_client_ctx **out, const struct tls_client_opts
 	} else if (SSL_CTX_set_default_verify_paths(c->ssl_ctx) != 1) {
 		ERR_clear_error();
 	}
+	if (o->crl_file && tls_load_crl(c->ssl_ctx, o->crl_file, err) < 0)
+		goto fail;
 	if (o->cert_file) {
 		if (SSL_CTX_use_certificate_chain_file(c->ssl_ctx, o->cert_file) != 1 ||
 		    SSL_CTX_use_PrivateKey_file(c->ssl_ctx,

@@ -20,6 +20,9 @@ struct tls_client_opts {
 	int certcheck;           /* 1 (default): verify chain and name; 0: don't */
 	const char *cert_file;   /* client certificate, optional */
 	const char *key_file;
+	const char *crl_file;    /* PEM CRLs: a revoked server certificate fails */
+	int min_version;         /* 10, 11, 12, 13 (TLS 1.x); 0: 12 */
+	const char *host_override; /* name for SNI and verification instead of the host */
 };
 
 struct tls_client_ctx;

@@ -33,6 +33,7 @@ enum {
 	SASL_F_IR = 1 << 3,       /* client speaks first: has an initial response */
 	SASL_F_ONE_SHOT = 1 << 4, /* complete after the initial response */
 	SASL_F_PROVES = 1 << 5,   /* the server proves it knows the password */
+	SASL_F_EXTERNAL = 1 << 6, /* no secret: the TLS client certificate (only when asked) */
 };
 
 struct sasl_mech {
@@ -55,6 +56,8 @@ static const struct sasl_mech sasl_mechs[] = {
     {"LOGIN", SASL_F_EXPOSES, 0},
     {"OAUTHBEARER", SASL_F_OAUTH | SASL_F_EXPOSES | SASL_F_IR | SASL_F_ONE_SHOT, 0},
     {"XOAUTH2", SASL_F_OAUTH | SASL_F_EXPOSES | SASL_F_IR | SASL_F_ONE_SHOT, 0},
+    /* RFC 4422 appendix A: the identity is the TLS client certificate's. */
+    {"EXTERNAL", SASL_F_EXTERNAL | SASL_F_IR | SASL_F_ONE_SHOT, 0},
 };
 #define SASL_NMECHS (sizeof(sasl_mechs) / sizeof(sasl_mechs[0]))
 
@@ -151,7 +154,7 @@ static const char *sasl_choose_auto(const struct sasl_choice_ctx *c, struct cl_e
 		const struct sasl_mech *m = &sasl_mechs[i];
 
 		/* OAuth only when a token is the one credential we hold. */
-		if (oauth_only != ((m->flags & SASL_F_OAUTH) != 0))
+		if ((m->flags & SASL_F_EXTERNAL) || oauth_only != ((m->flags & SASL_F_OAUTH) != 0))
 			continue;
 		if (!sasl_offered(c->offered, m->name))
 			continue;
@@ -191,7 +194,7 @@ const char *sasl_choose(const char *wanted, const struct sasl_choice_ctx *c, str
 	if (m == NULL) {
 		err_set(err, CL_EUSAGE,
 		        "unknown AUTH mechanism '%s' (known: auto scram-sha-256 scram-sha-1 "
-		        "digest-md5 cram-md5 plain login xoauth2 oauthbearer)",
+		        "digest-md5 cram-md5 plain login xoauth2 oauthbearer external)",
 		        wanted);
 		return NULL;
 	}
@@ -382,8 +385,13 @@ int sasl_client_start(struct sasl_client **out, const char *mech, const struct s
 		return err_set(err, CL_ECONFIG, "a user name is needed");
 	/* OAuth: the token, or the password standing for it (as msmtp does). */
 	secret = (m->flags & SASL_F_OAUTH) && creds->token ? creds->token : creds->password;
-	if (sasl_check_creds(m, creds, secret, host, err) < 0)
+	if (m->flags & SASL_F_EXTERNAL) {
+		if (sasl_has_any(creds->authzid, "\r\n"))
+			return err_set(err, CL_EDATA,
+			               "the authorization identity contains CR or LF; refused");
+	} else if (sasl_check_creds(m, creds, secret, host, err) < 0) {
 		return -1;
+	}
 	if ((m->flags & SASL_F_PLUS) && sasl_check_cb(cb_exporter_b64, err) < 0)
 		return -1;
 	if (strcmp(m->name, "DIGEST-MD5") == 0 && (host == NULL || host[0] == '\0'))

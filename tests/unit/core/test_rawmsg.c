@@ -160,7 +160,7 @@ TEST(test_rawmsg_header_get_unfolds)
 
 TEST(test_rawmsg_prepare_strips_bcc_and_adds_missing_fields)
 {
-	struct rawmsg_add a = {1, 1536500481, "x.example", "me@x.example", NULL};
+	struct rawmsg_add a = {1, 1536500481, "x.example", "me@x.example", NULL, 0, 0, 0};
 	struct rawmsg m;
 	struct buf out = BUF_INIT(65536);
 	struct cl_err err;
@@ -189,7 +189,7 @@ TEST(test_rawmsg_prepare_keeps_existing_date_and_id)
 {
 	static const char t[] = "Date: Mon, 10 Sep 2018 19:59:14 +0900\r\n"
 	                        "Message-ID: <x@y>\r\nFrom: a@b.example\r\n\r\nhello\r\n";
-	struct rawmsg_add a = {1, 0, "x.example", "me@x.example", "Me"};
+	struct rawmsg_add a = {1, 0, "x.example", "me@x.example", "Me", 0, 0, 0};
 	struct rawmsg m;
 	struct buf out = BUF_INIT(65536);
 	struct cl_err err;
@@ -204,7 +204,7 @@ TEST(test_rawmsg_prepare_keeps_existing_date_and_id)
 TEST(test_rawmsg_prepare_without_header_gets_one)
 {
 	static const char t[] = "just a line of text\r\nand another\r\n";
-	struct rawmsg_add a = {1, 0, "x.example", "cron@x.example", "Cron Daemon"};
+	struct rawmsg_add a = {1, 0, "x.example", "cron@x.example", "Cron Daemon", 0, 0, 0};
 	struct rawmsg m;
 	struct buf out = BUF_INIT(65536);
 	struct cl_err err;
@@ -223,7 +223,7 @@ TEST(test_rawmsg_prepare_separates_body_after_a_non_header_line)
 {
 	static const char t[] = "From ignored@mbox Mon Sep 10 2018\r\nSubject: s\r\n"
 	                        "this is body without blank line\r\n";
-	struct rawmsg_add a = {0, 0, NULL, NULL, NULL};
+	struct rawmsg_add a = {0, 0, NULL, NULL, NULL, 0, 0, 0};
 	struct rawmsg m;
 	struct buf out = BUF_INIT(65536);
 	struct cl_err err;
@@ -243,7 +243,7 @@ TEST(test_rawmsg_prepare_separates_body_after_a_non_header_line)
 TEST(test_rawmsg_prepare_encodes_non_ascii_full_name)
 {
 	static const char t[] = "Subject: s\r\n\r\nb\r\n";
-	struct rawmsg_add a = {0, 0, NULL, "me@x.example", "山田 太郎"};
+	struct rawmsg_add a = {0, 0, NULL, "me@x.example", "山田 太郎", 0, 0, 0};
 	struct rawmsg m;
 	struct buf out = BUF_INIT(65536);
 	struct cl_err err;
@@ -258,7 +258,7 @@ TEST(test_rawmsg_prepare_encodes_non_ascii_full_name)
 
 TEST(test_rawmsg_empty_input_is_sent_with_a_header)
 {
-	struct rawmsg_add a = {0, 0, NULL, "me@x.example", NULL};
+	struct rawmsg_add a = {0, 0, NULL, "me@x.example", NULL, 0, 0, 0};
 	struct rawmsg m;
 	struct buf out = BUF_INIT(65536);
 	struct cl_err err;
@@ -273,7 +273,7 @@ TEST(test_rawmsg_resent_bcc_left_out_and_8bit_counted_only_in_what_is_sent)
 {
 	static const char t[] = "To: a@x.example\nResent-Bcc: caf\xc3\xa9 <r@x.example>\n"
 	                        "Bcc: b@x.example\n\nplain body\n";
-	struct rawmsg_add a = {0, 0, NULL, NULL, NULL};
+	struct rawmsg_add a = {0, 0, NULL, NULL, NULL, 0, 0, 0};
 	struct rawmsg m;
 	struct buf out = BUF_INIT(65536);
 	struct cl_err err;
@@ -360,7 +360,7 @@ TEST(test_rawmsg_body_goes_to_the_spool_not_to_memory)
 {
 	static const char head[] = "Subject: big\nTo: a@x.example\n\n";
 	struct buf in = BUF_INIT(8 << 20), out = BUF_INIT(16 << 20);
-	struct rawmsg_add a = {0, 0, NULL, NULL, NULL};
+	struct rawmsg_add a = {0, 0, NULL, NULL, NULL, 0, 0, 0};
 	struct rawmsg m;
 	struct cl_err err;
 	size_t i;
@@ -382,7 +382,7 @@ TEST(test_rawmsg_body_goes_to_the_spool_not_to_memory)
 TEST(test_rawmsg_header_section_is_bounded)
 {
 	struct buf in = BUF_INIT(4 << 20), out = BUF_INIT(4 << 20);
-	struct rawmsg_add a = {0, 0, NULL, NULL, NULL};
+	struct rawmsg_add a = {0, 0, NULL, NULL, NULL, 0, 0, 0};
 	struct rawmsg m;
 	struct cl_err err;
 
@@ -412,7 +412,7 @@ TEST(test_rawmsg_header_section_is_bounded)
 
 TEST(test_rawmsg_sent_again_after_rewind)
 {
-	struct rawmsg_add a = {1, 1536500481, "x.example", "me@x.example", NULL};
+	struct rawmsg_add a = {1, 1536500481, "x.example", "me@x.example", NULL, 0, 0, 0};
 	struct buf first = BUF_INIT(65536), again = BUF_INIT(65536);
 	struct msgstream ms;
 	struct rawmsg m;

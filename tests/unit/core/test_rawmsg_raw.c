@@ -13,7 +13,7 @@
  * stream the message into out; the size announced must be the size sent. */
 static int spool(const char *text, struct rawmsg *r, struct buf *out, struct cl_err *err)
 {
-	struct rawmsg_add add = {1, 1536577154, "example.test", NULL, NULL};
+	struct rawmsg_add add = {1, 1536577154, "example.test", NULL, NULL, 0, 0, 0};
 	struct msgstream ms;
 	int p[2], rc;
 
