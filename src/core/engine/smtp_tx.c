@@ -49,6 +49,7 @@ struct smtp_outcome {
 	size_t rcpt_ok, rcpt_bad;
 	int data_code; /* 354 to DATA, or the BDAT LAST reply */
 	char data_reply[512];
+	char data_enh[16];
 	int data_done; /* final data reply received */
 	struct cl_err data_err;
 };
@@ -97,18 +98,22 @@ static void tx_summary(struct smtp_client *s, char *out, size_t n)
 	snprintf(out, n, "%s", smtp_reply_summary(&s->reply, &s->scratch));
 }
 
-/* e = "<stage><arg>: <reply>", classed by the reply code. */
-static void tx_set_reply_err(struct smtp_client *s, struct cl_err *e, const char *stage,
-                             const char *arg)
+/* e = "<stage><arg>: <reply>", classed by the reply code; the reply, its
+ * codes and st as the error's fields. */
+static void tx_set_reply_err(struct smtp_client *s, struct cl_err *e, enum cl_stage st,
+                             const char *stage, const char *arg)
 {
 	int c = s->reply.code / 100;
+	const char *sum;
 
 	buf_reset(&s->scratch);
+	sum = smtp_reply_summary(&s->reply, &s->scratch);
 	err_set(e,
 	        c == 4   ? CL_ETEMP
 	        : c == 5 ? CL_EUNAVAIL
 	                 : CL_EPROTO,
-	        "%s%s: %s", stage, arg, smtp_reply_summary(&s->reply, &s->scratch));
+	        "%s%s: %s", stage, arg, sum);
+	err_reply(e, st, s->reply.code, s->reply.enh, sum);
 }
 
 /* Read the replies to everything expected, in order, and record them. A
@@ -122,7 +127,11 @@ static int tx_read_replies(struct smtp_tx *t, struct cl_err *err)
 		struct smtp_expect *x = &t->exp[i];
 		static const char *const what[] = {"AUTH", "MAIL FROM",   "RCPT TO", "DATA",
 		                                   "BDAT", "end of data", "QUIT",    "RSET"};
+		static const enum cl_stage stage[] = {
+		    CL_STAGE_AUTH,     CL_STAGE_MAIL,     CL_STAGE_RCPT, CL_STAGE_DATA,
+		    CL_STAGE_DATA_END, CL_STAGE_DATA_END, CL_STAGE_NONE, CL_STAGE_NONE};
 		if (smtp_client_read_reply(s, x->timeout_ms, what[x->kind], err) < 0) {
+			err_reply(err, stage[x->kind], 0, NULL, NULL);
 			t->nexp = 0;
 			return -1;
 		}
@@ -133,26 +142,31 @@ static int tx_read_replies(struct smtp_tx *t, struct cl_err *err)
 					s->authenticated = 1;
 			} else {
 				int c = s->reply.code;
+				const char *sum;
 				buf_reset(&s->scratch);
+				sum = smtp_reply_summary(&s->reply, &s->scratch);
 				err_set(&t->oc.auth_err,
 				        c / 100 == 4                       ? CL_ETEMP
 				        : c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
 				                                           : CL_EAUTH,
 				        "AUTH %s as %s rejected: %s", s->auth_mech,
-				        s->p->creds.user ? s->p->creds.user : "",
-				        smtp_reply_summary(&s->reply, &s->scratch));
+				        s->p->creds.user ? s->p->creds.user : "", sum);
+				err_reply(&t->oc.auth_err, CL_STAGE_AUTH, c, s->reply.enh, sum);
 			}
 			sasl_client_free(s->auth_pending);
 			s->auth_pending = NULL;
 			break;
 		case EXP_MAIL:
 			if (s->reply.code != 250)
-				tx_set_reply_err(s, &t->oc.mail_err, "MAIL FROM rejected for ",
+				tx_set_reply_err(s, &t->oc.mail_err, CL_STAGE_MAIL,
+				                 "MAIL FROM rejected for ",
 				                 t->m->from[0] ? t->m->from : "<>");
 			break;
 		case EXP_RCPT:
 			t->res->rcpt[x->rcpt].code = s->reply.code;
 			tx_summary(s, t->res->rcpt[x->rcpt].reply, sizeof(t->res->rcpt[0].reply));
+			snprintf(t->res->rcpt[x->rcpt].enh, sizeof(t->res->rcpt[0].enh), "%s",
+			         s->reply.enh);
 			if (s->reply.code == 250 || s->reply.code == 251)
 				t->oc.rcpt_ok++;
 			else
@@ -166,12 +180,15 @@ static int tx_read_replies(struct smtp_tx *t, struct cl_err *err)
 				break;
 			}
 			if (s->reply.code != 250 && t->oc.data_err.cls == CL_OK)
-				tx_set_reply_err(s, &t->oc.data_err,
-				                 x->kind == EXP_DATA ? "DATA" : "message data",
-				                 " rejected");
+				tx_set_reply_err(
+				    s, &t->oc.data_err,
+				    x->kind == EXP_DATA ? CL_STAGE_DATA : CL_STAGE_DATA_END,
+				    x->kind == EXP_DATA ? "DATA" : "message data", " rejected");
 			if (x->kind != EXP_CHUNK || s->reply.code != 250) {
 				t->oc.data_code = s->reply.code;
 				tx_summary(s, t->oc.data_reply, sizeof(t->oc.data_reply));
+				snprintf(t->oc.data_enh, sizeof(t->oc.data_enh), "%s",
+				         s->reply.enh);
 			}
 			if (x->kind == EXP_DATA_END)
 				t->oc.data_done = 1;
@@ -262,8 +279,7 @@ static int tx_queue_printf(struct smtp_tx *t, struct cl_err *err, const char *fm
 }
 
 /* Show the message's header section in the transcript, not its body. */
-static void tx_transcript_message(struct smtp_client *s, const char *p, size_t len,
-                                  long long total)
+static void tx_transcript_message(struct smtp_client *s, const char *p, size_t len, long long total)
 {
 	const char *end = p + len, *nl;
 
@@ -416,9 +432,9 @@ static int tx_check_server(struct smtp_tx *t, struct cl_err *err)
 		return -1;
 	if (!(s->caps.flags & CAP_DSN) && tx_has_dsn(m))
 		smtp_client_note(t->s,
-		                  "%s does not offer DSN: RET, ENVID, NOTIFY and ORCPT are not "
-		                  "passed on (RFC 3461 4.1)",
-		                  s->p->host);
+		                 "%s does not offer DSN: RET, ENVID, NOTIFY and ORCPT are not "
+		                 "passed on (RFC 3461 4.1)",
+		                 s->p->host);
 	if (m->body_8bit && !(s->caps.flags & CAP_8BITMIME))
 		return err_set(err, CL_EUNAVAIL,
 		               "the message has 8-bit data and %s does not offer 8BITMIME",
@@ -580,8 +596,7 @@ static int tx_run(struct smtp_tx *t, int last, struct cl_err *err)
 			goto out;
 		if (first_last && last && tx_queue_quit(t, err) < 0)
 			goto out;
-		if (smtp_client_flush(s, to->data_block_ms, err) < 0 ||
-		    tx_read_replies(t, err) < 0)
+		if (smtp_client_flush(s, to->data_block_ms, err) < 0 || tx_read_replies(t, err) < 0)
 			goto out;
 		if (!tx_envelope_ok(t)) {
 			if (t->oc.data_done && t->oc.data_code == 250 &&
@@ -655,12 +670,13 @@ static int tx_run(struct smtp_tx *t, int last, struct cl_err *err)
 out:
 	t->res->code = t->oc.data_code;
 	snprintf(t->res->reply, sizeof(t->res->reply), "%s", t->oc.data_reply);
+	snprintf(t->res->enh, sizeof(t->res->enh), "%s", t->oc.data_enh);
 	buf_free(&chunk);
 	return r;
 }
 
 int smtp_client_send(struct smtp_client *s, const struct smtp_message *m0, int last,
-                      struct smtp_result *res, struct cl_err *err)
+                     struct smtp_result *res, struct cl_err *err)
 {
 	struct smtp_tx t;
 	struct addr_idn_env env;
