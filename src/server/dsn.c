@@ -54,58 +54,23 @@ static const char *dsn_action_name(enum dsn_action a)
 	return a == DSN_DELIVERED ? "delivered" : a == DSN_RELAYED ? "relayed" : "failed";
 }
 
-/* The outcome reported for recipient rc. */
-static const char *dsn_text_of(const struct dsn_report *r, const struct spool_rcpt *rc)
+/* The outcome reported for recipient rc: the shared one, or its own. */
+static const struct outcome *dsn_outcome_of(const struct dsn_report *r,
+                                            const struct spool_rcpt *rc)
 {
-	if (r->text != NULL)
-		return r->text;
+	return r->outcome != NULL ? r->outcome : &rc->last;
+}
+
+/* Its sentence (into scratch when it has to be written). */
+static const char *dsn_text_of(const struct dsn_report *r, const struct spool_rcpt *rc,
+                               struct buf *scratch)
+{
+	if (r->outcome != NULL) {
+		buf_reset(scratch);
+		outcome_text(r->outcome, scratch);
+		return buf_cstr(scratch);
+	}
 	return rc->last_text ? rc->last_text : r->action == DSN_FAILED ? "failed" : "delivered";
-}
-
-/* The reply quoted in a journal text: after "said: ", or the text itself
- * when it starts with a reply code. NULL if there is none. */
-static const char *dsn_reply_in(const char *text)
-{
-	const char *p = strstr(text, " said: ");
-
-	p = p ? p + 7 : text;
-	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
-	    isdigit((unsigned char)p[2]) && (p[3] == ' ' || p[3] == '-' || p[3] == '\0'))
-		return p;
-	return NULL;
-}
-
-void dsn_status(const char *text, char *out)
-{
-	const char *r;
-	int a, b, c, len = 0;
-
-	memcpy(out, "5.0.0", 6);
-	if (text == NULL)
-		return;
-	if (strncmp(text, "delivery time expired", 21) == 0) {
-		memcpy(out, "4.4.7", 6);
-		return;
-	}
-	if ((r = dsn_reply_in(text)) == NULL) {
-		/* Our own failures (relay_mx.c) begin with their RFC 3463 code. */
-		if ((text[0] == '4' || text[0] == '5') && text[1] == '.') {
-			/* NOLINTNEXTLINE(cert-err34-c): 1-3 digits each cannot overflow */
-			if (sscanf(text, "%1d.%3d.%3d%n", &a, &b, &c, &len) == 3 &&
-			    (text[len] == ' ' || text[len] == '\0'))
-				snprintf(out, 16, "%d.%d.%d", a, b, c);
-		}
-		return;
-	}
-	if (r[0] == '4')
-		memcpy(out, "4.0.0", 6);
-	if ((r[0] != '4' && r[0] != '5') || r[3] != ' ')
-		return;
-	/* RFC 3463: class.subject.detail, the class matching the reply. */
-	/* NOLINTNEXTLINE(cert-err34-c): 1-3 digits each cannot overflow */
-	if (sscanf(r + 4, "%1d.%3d.%3d%n", &a, &b, &c, &len) == 3 && a == r[0] - '0' &&
-	    (r[4 + len] == ' ' || r[4 + len] == '\0'))
-		snprintf(out, 16, "%d.%d.%d", a, b, c);
 }
 
 /* "Name: value" folded at spaces (continuation lines start with a space,
@@ -216,18 +181,21 @@ static int dsn_has_param(const char *params, const char *word)
 
 static int dsn_utf8(const struct dsn_report *r)
 {
+	struct buf scratch = BUF_INIT(SPOOL_LINE_MAX * 2);
 	size_t i;
+	int utf8 = 0;
 
 	if (dsn_has_param(r->env->from_params, "SMTPUTF8") ||
 	    dsn_has_8bit(r->env->from, strlen(r->env->from)))
 		return 1;
-	for (i = 0; i < r->nrcpt; i++) {
+	for (i = 0; i < r->nrcpt && !utf8; i++) {
 		const struct spool_rcpt *rc = &r->env->rcpt[r->rcpt[i]];
-		const char *text = dsn_text_of(r, rc);
+		const char *text = dsn_text_of(r, rc, &scratch);
 		if (dsn_has_8bit(rc->addr, strlen(rc->addr)) || dsn_has_8bit(text, strlen(text)))
-			return 1;
+			utf8 = 1;
 	}
-	return 0;
+	buf_free(&scratch);
+	return utf8;
 }
 
 /* A parameter of the MAIL FROM list ("BODY=8BITMIME RET=HDRS"), or NULL. */
@@ -255,8 +223,9 @@ static void dsn_recipient_fields(struct buf *out, const struct dsn_report *r,
                                  const struct spool_rcpt *rc, int utf8, const char *date)
 {
 	struct buf v = BUF_INIT(SPOOL_LINE_MAX * 2), dec = BUF_INIT(SPOOL_LINE_MAX);
-	const char *text = dsn_text_of(r, rc), *reply, *said;
-	char status[16];
+	struct buf scratch = BUF_INIT(SPOOL_LINE_MAX * 2);
+	const struct outcome *o = dsn_outcome_of(r, rc);
+	const char *text = dsn_text_of(r, rc, &scratch), *reply, *mta;
 
 	buf_adds(out, "\r\n");
 	buf_printf(&v, "%s; %s",
@@ -270,29 +239,25 @@ static void dsn_recipient_fields(struct buf *out, const struct dsn_report *r,
 		dsn_field(out, "Original-Recipient", buf_cstr(&v));
 	}
 	dsn_field(out, "Action", dsn_action_name(r->action));
-	if (r->status != NULL)
-		snprintf(status, sizeof(status), "%s", r->status);
-	else
-		dsn_status(text, status);
-	dsn_field(out, "Status", status);
-	said = strstr(text, " said: ");
-	if (strncmp(text, "host ", 5) == 0 && said != NULL) {
+	dsn_field(out, "Status",
+	          r->status != NULL     ? r->status
+	          : o->status[0] != '\0' ? o->status
+	                                 : "5.0.0");
+	if ((mta = outcome_remote_mta(o)) != NULL) {
 		buf_reset(&v);
-		buf_printf(&v, "dns; %.*s", (int)(said - text - 5), text + 5);
+		buf_printf(&v, "dns; %s", mta);
 		dsn_field(out, "Remote-MTA", buf_cstr(&v));
 	}
 	buf_reset(&v);
-	if ((reply = dsn_reply_in(text)) != NULL) {
-		const char *end = strstr(reply, " (in reply to ");
-		buf_printf(&v, "smtp; %.*s", (int)(end ? (size_t)(end - reply) : strlen(reply)),
-		           reply);
-	} else {
+	if ((reply = outcome_remote_reply(o)) != NULL)
+		buf_printf(&v, "smtp; %s", reply);
+	else
 		buf_printf(&v, "X-clsmtpd; %s", text);
-	}
 	dsn_field(out, "Diagnostic-Code", buf_cstr(&v));
 	dsn_field(out, "Last-Attempt-Date", date);
 	buf_free(&v);
 	buf_free(&dec);
+	buf_free(&scratch);
 }
 
 int dsn_compose(const struct dsn_report *r, struct buf *out)
@@ -300,6 +265,7 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	const struct spool_envelope *e = r->env;
 	char now[64], arrival[64];
 	struct buf boundary = BUF_INIT(256), v = BUF_INIT(SPOOL_LINE_MAX), dec = BUF_INIT(1024);
+	struct buf txt = BUF_INIT(SPOOL_LINE_MAX * 2);
 	int utf8 = dsn_utf8(r);
 	/* RFC 3461 4.3: a report without a failure returns only the headers. */
 	int hdrs_only = !r->orig_complete || r->action != DSN_FAILED;
@@ -366,7 +332,7 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	for (i = 0; i < r->nrcpt; i++) {
 		const struct spool_rcpt *rc = &e->rcpt[r->rcpt[i]];
 		buf_reset(&v);
-		buf_printf(&v, "<%s>: %s", rc->addr, dsn_text_of(r, rc));
+		buf_printf(&v, "<%s>: %s", rc->addr, dsn_text_of(r, rc, &txt));
 		dsn_wrap(out, buf_cstr(&v), "    ");
 		buf_adds(out, "\r\n");
 	}
@@ -414,6 +380,7 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 	buf_free(&boundary);
 	buf_free(&v);
 	buf_free(&dec);
+	buf_free(&txt);
 	/* An append that failed (too big) leaves out short: refuse it whole. */
 	return out->len + 64 >= out->max ? -1 : 0;
 }
@@ -469,7 +436,8 @@ static int dsn_read_original(struct spool *sp, const struct spool_envelope *env,
  * the recipients idx[0..n) of env. */
 static int dsn_queue(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
                      const size_t *idx, size_t n, enum dsn_action action, const char *status,
-                     const char *text, enum spool_class *ncls, char *nqid, struct cl_err *err)
+                     const struct outcome *o, enum spool_class *ncls, char *nqid,
+                     struct cl_err *err)
 {
 	struct policy_client pc = {NULL, 1};
 	struct buf target = BUF_INIT(4096), reply = BUF_INIT(512), orig = BUF_INIT(DSN_RETURN_MAX);
@@ -516,7 +484,7 @@ static int dsn_queue(const struct conf *c, struct spool *sp, const struct spool_
 	rep.orig_complete = complete;
 	rep.action = action;
 	rep.status = status;
-	rep.text = text;
+	rep.outcome = o;
 	dsn_date(now, date, sizeof(date));
 	buf_printf(&hdr, "Received: by %s (clsmtpd) id %s; %s\r\n", c->hostname, de.qid, date);
 	if (dsn_compose(&rep, &msg) < 0) {
@@ -551,9 +519,11 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 	size_t *idx, n = 0, i, done, k;
 	char nqid[SPOOL_QID_LEN + 1];
 	struct buf why = BUF_INIT(1024);
+	struct outcome note;
 	const char *none = NULL;
 	int r = 0;
 
+	outcome_init(&note);
 	idx = calloc(env->nrcpt ? env->nrcpt : 1, sizeof(*idx));
 	if (idx == NULL)
 		return err_set(err, CL_ESOFTWARE, "out of memory");
@@ -569,7 +539,8 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 		else
 			none = NULL;
 		if (none != NULL) {
-			if (spool_record(sp, env, i, 'B', 0, none, err) < 0) {
+			if (outcome_note(&note, NULL, none) < 0 ||
+			    spool_record(sp, env, i, 'B', 0, &note, err) < 0) {
 				r = -1;
 				goto out;
 			}
@@ -597,8 +568,12 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 			buf_printf(&why, "failure notice queued as %s", nqid);
 			r = 1;
 		}
+		if (outcome_note(&note, NULL, buf_cstr(&why)) < 0) {
+			r = err_set(err, CL_ESOFTWARE, "out of memory");
+			goto out;
+		}
 		for (i = done; i < done + k; i++)
-			if (spool_record(sp, env, idx[i], 'B', 0, buf_cstr(&why), err) < 0) {
+			if (spool_record(sp, env, idx[i], 'B', 0, &note, err) < 0) {
 				r = -1;
 				goto out;
 			}
@@ -606,11 +581,12 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 out:
 	free(idx);
 	buf_free(&why);
+	outcome_free(&note);
 	return r;
 }
 
 int dsn_success(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
-                const size_t *idx, size_t n, enum dsn_action action, const char *text,
+                const size_t *idx, size_t n, enum dsn_action action, const struct outcome *o,
                 enum spool_class *notice_cls, struct cl_err *err)
 {
 	size_t *want, m = 0, i, done, k;
@@ -628,7 +604,7 @@ int dsn_success(const struct conf *c, struct spool *sp, const struct spool_envel
 			want[m++] = idx[i];
 	for (done = 0; done < m; done += k) {
 		k = m - done < DSN_RCPT_MAX ? m - done : DSN_RCPT_MAX;
-		if (dsn_queue(c, sp, env, want + done, k, action, "2.0.0", text, notice_cls, nqid,
+		if (dsn_queue(c, sp, env, want + done, k, action, "2.0.0", o, notice_cls, nqid,
 		              err) < 0) {
 			if (err->cls != CL_EUNAVAIL) {
 				r = -1;

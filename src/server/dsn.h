@@ -44,8 +44,8 @@ struct dsn_report {
 	size_t orig_len;
 	int orig_complete; /* orig is the whole message */
 	enum dsn_action action;
-	const char *status; /* NULL: each recipient's, from its text */
-	const char *text;   /* NULL: each recipient's last_text */
+	const char *status;            /* NULL: each recipient's (its outcome's) */
+	const struct outcome *outcome; /* NULL: each recipient's last outcome */
 };
 
 /* 1 if a recipient with this NOTIFY parameter ("-" when none) wants a
@@ -55,10 +55,6 @@ int dsn_wants_failure(const char *notify);
  * success notice: a list holding SUCCESS (RFC 3461 4.1: none given means
  * failures and delays only). */
 int dsn_wants_success(const char *notify);
-/* The RFC 3463 status for a journalled failure text: the enhanced code of
- * the reply it quotes, 4.4.7 for an expired message, else 5.0.0 (or
- * 4.0.0 for a 4xx reply). out has room for 16 bytes. */
-void dsn_status(const char *text, char *out);
 /* Compose the notice (CRLF lines, no Received:) into out. */
 int dsn_compose(const struct dsn_report *r, struct buf *out);
 /* 1 if env may be removed: every recipient final, and no failure still
@@ -77,7 +73,7 @@ int dsn_last_open(const struct spool_envelope *env, size_t i);
 int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *env,
                enum spool_class cls, enum spool_class *notice_cls, struct cl_err *err);
 /* Queue one success notice (action DSN_DELIVERED or DSN_RELAYED, Status
- * 2.0.0, text the outcome shared by all of them, e.g. the next hop's
+ * 2.0.0, o the outcome shared by all of them, e.g. the next hop's
  * reply) for those of the recipients idx[0..n) of env that asked for one;
  * none when the sender is <>. Call it once the deliveries are durable and
  * before their outcomes are journalled: a crash in between delivers them
@@ -86,7 +82,7 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
  * sender cannot take one (logged), -1 on error (logged by the caller; the
  * notice is advisory, the outcomes are journalled all the same). */
 int dsn_success(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
-                const size_t *idx, size_t n, enum dsn_action action, const char *text,
+                const size_t *idx, size_t n, enum dsn_action action, const struct outcome *o,
                 enum spool_class *notice_cls, struct cl_err *err);
 
 #endif

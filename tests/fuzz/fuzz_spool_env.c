@@ -60,8 +60,12 @@ static void fuzz_round_trip(const struct spool_envelope *e)
 	FUZZ_ASSERT(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
 	            "format(read(format(x))) == format(x)");
 	if (e2.nrcpt > 0) {
+		struct outcome o;
 		char *line;
-		spool_journal_format(&j, 'T', e2.nrcpt - 1, 1, 99, e->from);
+		outcome_init(&o);
+		outcome_reply(&o, e->from, CL_STAGE_RCPT, 451, e->from_params, e->from);
+		spool_journal_format(&j, 'T', e2.nrcpt - 1, 1, 99, &o);
+		outcome_free(&o);
 		FUZZ_ASSERT(j.len > 0 && j.data[j.len - 1] == '\n', "a record is one line");
 		FUZZ_ASSERT(memchr(j.data, '\n', j.len) == j.data + j.len - 1, "only one LF");
 		line = j.data;
@@ -70,6 +74,7 @@ static void fuzz_round_trip(const struct spool_envelope *e)
 		FUZZ_ASSERT(e2.rcpt[e2.nrcpt - 1].state == SPOOL_DEFERRED &&
 		                e2.rcpt[e2.nrcpt - 1].next_try == 99,
 		            "the record's state and next try");
+		FUZZ_ASSERT(e2.rcpt[e2.nrcpt - 1].last.code == 451, "the reply code reads back");
 	}
 	spool_env_free(&e2);
 	buf_free(&a);

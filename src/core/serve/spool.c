@@ -423,7 +423,7 @@ int spool_data_fd(struct spool *sp, const struct spool_envelope *env, struct cl_
 }
 
 int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char kind, time_t next_try,
-                 const char *text, struct cl_err *err)
+                 const struct outcome *o, struct cl_err *err)
 {
 	struct buf b = BUF_INIT(SPOOL_LINE_MAX);
 	int fd, created;
@@ -431,7 +431,10 @@ int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char ki
 
 	if (n >= env->nrcpt || strchr("DFTB", kind) == NULL || kind == '\0')
 		return err_set(err, CL_ESOFTWARE, "spool: bad record");
-	spool_journal_format(&b, kind, n, time(NULL), next_try, text);
+	if (spool_journal_format(&b, kind, n, time(NULL), next_try, o) < 0) {
+		buf_free(&b);
+		return err_set(err, CL_ESOFTWARE, "spool: record too long");
+	}
 	created = fstatat(sp->statefd, env->qid, &st, 0) < 0;
 	fd = openat(sp->statefd, env->qid, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0 || spool_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0 ||

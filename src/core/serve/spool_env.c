@@ -70,6 +70,7 @@ void spool_env_free(struct spool_envelope *e)
 		free(e->rcpt[i].notify);
 		free(e->rcpt[i].orcpt);
 		free(e->rcpt[i].last_text);
+		outcome_free(&e->rcpt[i].last);
 	}
 	free(e->rcpt);
 	free(e->client);
@@ -101,17 +102,14 @@ int spool_env_format(const struct spool_envelope *e, struct buf *b)
 }
 
 int spool_journal_format(struct buf *out, char kind, size_t n, time_t when, time_t next_try,
-                         const char *text)
+                         const struct outcome *o)
 {
-	char line[SPOOL_LINE_MAX - 64];
-	size_t i;
+	int r = buf_printf(out, "%c\t%zu\t%lld\t%lld\t", kind, n, (long long)when,
+	                   kind == 'T' ? (long long)next_try : 0LL);
 
-	/* One line of text, no TABs: it is a journal field. */
-	for (i = 0; text != NULL && text[i] != '\0' && i < sizeof(line) - 1; i++)
-		line[i] = (text[i] == '\t' || text[i] == '\n' || text[i] == '\r') ? ' ' : text[i];
-	line[i] = '\0';
-	return buf_printf(out, "%c\t%zu\t%lld\t%lld\t%s\n", kind, n, (long long)when,
-	                  kind == 'T' ? (long long)next_try : 0LL, line);
+	if (r == 0)
+		r = outcome_format(o, out);
+	return r < 0 ? -1 : buf_addc(out, '\n');
 }
 
 /* Split line at TABs into at most max fields (in place); returns the count. */
@@ -164,14 +162,21 @@ static int spool_parse_env_line(struct spool_envelope *e, char *line)
 
 int spool_journal_apply(struct spool_envelope *e, char *line)
 {
-	char *f[5];
-	size_t n = spool_fields(line, f, 5), i;
+	char *f[4 + OUTCOME_NFIELDS];
+	size_t n = spool_fields(line, f, 4 + OUTCOME_NFIELDS), i;
 	struct spool_rcpt *r;
+	struct outcome o;
+	struct buf t = BUF_INIT(SPOOL_LINE_MAX * 2);
 
-	if (n != 5 || strlen(f[0]) != 1)
+	/* Release 1: KIND N WHEN NEXT TEXT; now the outcome's fields. */
+	if ((n != 5 && n != 4 + OUTCOME_NFIELDS) || strlen(f[0]) != 1 ||
+	    strchr("DFBT", f[0][0]) == NULL)
 		return -1;
 	i = strtoul(f[1], NULL, 10);
 	if (i >= e->nrcpt)
+		return -1;
+	outcome_init(&o);
+	if ((n == 5 ? outcome_from_text(&o, f[4]) : outcome_parse(&o, f + 4, n - 4)) < 0)
 		return -1;
 	r = &e->rcpt[i];
 	switch (f[0][0]) {
@@ -184,16 +189,18 @@ int spool_journal_apply(struct spool_envelope *e, char *line)
 	case 'B':
 		r->state = SPOOL_BOUNCED;
 		break;
-	case 'T':
+	default: /* 'T' */
 		r->state = SPOOL_DEFERRED;
 		r->attempts++;
 		r->next_try = (time_t)strtoll(f[3], NULL, 10);
 		break;
-	default:
-		return -1;
 	}
+	outcome_free(&r->last);
+	r->last = o;
+	outcome_text(&o, &t);
 	free(r->last_text);
-	r->last_text = strdup(f[4]);
+	r->last_text = strdup(buf_cstr(&t));
+	buf_free(&t);
 	return 0;
 }
 

@@ -17,13 +17,13 @@
 /* The envelope block, "clsmtpd-spool 1" to "data" (each line LF-ended). */
 int spool_env_format(const struct spool_envelope *e, struct buf *out);
 /* One journal record (LF-ended): kind, recipient n, time of the attempt,
- * next try (written only for 'T') and text (TAB, CR, LF become spaces; cut
- * to fit one line). */
+ * next try (written only for 'T') and the outcome's fields (outcome.h). */
 int spool_journal_format(struct buf *out, char kind, size_t n, time_t when, time_t next_try,
-                         const char *text);
+                         const struct outcome *o);
 /* Apply one journal record (the line without its LF, changed in place) to
- * e: the recipient's state, attempts, next try and last text. -1 if it is
- * not a record of e. */
+ * e: the recipient's state, attempts, next try and last outcome. Reads the
+ * records of release 1 too (their one TEXT field: outcome_from_text). -1
+ * if it is not a record of e. */
 int spool_journal_apply(struct spool_envelope *e, char *line);
 
 /* Reads an envelope block (SPOOL_READ_ENVELOPE: checks the first line,

@@ -114,14 +114,21 @@ TEST(test_spool_journal_records_apply_in_order)
 	struct spool_envelope e;
 	struct spool_reader rd;
 	struct buf j = BUF_INIT(65536);
+	struct outcome o;
 
 	env_sample(&e);
-	spool_journal_format(&j, 'T', 1, 100, 400, "host h said: 451 4.3.0 later\t(tab)");
-	spool_journal_format(&j, 'T', 1, 400, 1000, "again");
-	spool_journal_format(&j, 'D', 0, 500, 77, "delivered to maildir");
-	CHECK_STR(buf_cstr(&j), "T\t1\t100\t400\thost h said: 451 4.3.0 later (tab)\n"
-	                        "T\t1\t400\t1000\tagain\n"
-	                        "D\t0\t500\t0\tdelivered to maildir\n");
+	outcome_init(&o);
+	outcome_reply(&o, "h", CL_STAGE_RCPT, 451, "4.3.0", "451 4.3.0 later\t(tab)");
+	spool_journal_format(&j, 'T', 1, 100, 400, &o);
+	outcome_note(&o, NULL, "again");
+	spool_journal_format(&j, 'T', 1, 400, 1000, &o);
+	outcome_note(&o, "2.0.0", "delivered to maildir");
+	spool_journal_format(&j, 'D', 0, 500, 77, &o);
+	outcome_free(&o);
+	CHECK_STR(buf_cstr(&j),
+	          "T\t1\t100\t400\t4.3.0\tRCPT TO\t451\th\t451 4.3.0 later (tab)\t\t\n"
+	          "T\t1\t400\t1000\t\t\t0\t\t\tagain\t\n"
+	          "D\t0\t500\t0\t2.0.0\t\t0\t\t\tdelivered to maildir\t\n");
 	buf_adds(&j, "F\t1\t600\t0\tcut short by a cra"); /* no LF: ignored */
 	spool_reader_init(&rd, SPOOL_READ_JOURNAL);
 	CHECK(spool_reader_feed(&rd, &e, j.data, j.len) == 0);
@@ -132,6 +139,7 @@ TEST(test_spool_journal_records_apply_in_order)
 	CHECK_INT(e.rcpt[1].attempts, 2);
 	CHECK_INT((long)e.rcpt[1].next_try, 1000L);
 	CHECK_STR(e.rcpt[1].last_text, "again");
+	CHECK(e.rcpt[1].last.code == 0 && e.rcpt[1].last.mta == NULL);
 	spool_env_free(&e);
 	buf_free(&j);
 }
