@@ -36,9 +36,10 @@ static void env_make(struct spool_envelope *e, const char *from_params)
 	spool_env_add_rcpt(e, "gone@remote.test", SPOOL_RELAY, "-", "FAILURE",
 	                   "rfc822;gone+2Bx@remote.test");
 	spool_env_add_rcpt(e, "fine@remote.test", SPOOL_RELAY, "-", "-", "-");
-	set_last(e, 0, "host smarthost.isp.example said: 550 5.1.1 <gone@remote."
-	                              "test>: Recipient address rejected: User unknown in "
-	                              "virtual mailbox table (in reply to RCPT TO)");
+	set_last(e, 0,
+	         "host smarthost.isp.example said: 550 5.1.1 <gone@remote."
+	         "test>: Recipient address rejected: User unknown in "
+	         "virtual mailbox table (in reply to RCPT TO)");
 	e->rcpt[1].state = SPOOL_DELIVERED;
 }
 
