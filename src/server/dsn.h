@@ -14,39 +14,8 @@
 
 #include "base/buf.h"
 #include "conf.h"
+#include "dsn_compose.h"
 #include "serve/spool.h"
-
-/* Postfix bounce_size_limit: a notice returns at most this much of the
- * original message; beyond it, only the header section. */
-#define DSN_RETURN_MAX 50000
-/* One notice reports on this many recipients at most (more: several). */
-#define DSN_RCPT_MAX 100
-/* A notice is never larger than this: the returned part plus the report
- * (each recipient's reason is at most a journal line, twice). */
-#define DSN_MAX (DSN_RETURN_MAX + DSN_RCPT_MAX * 2 * SPOOL_LINE_MAX + 64 * 1024)
-
-/* The RFC 3464 2.3.3 Action of every recipient a notice reports on. */
-enum dsn_action {
-	DSN_FAILED,    /* failed for good (the default: zero) */
-	DSN_DELIVERED, /* put into the recipient's mailbox */
-	DSN_RELAYED,   /* accepted by a next hop that does not offer DSN */
-};
-
-/* What a notice says about the message it reports on. */
-struct dsn_report {
-	const char *hostname;             /* Reporting-MTA, From: MAILER-DAEMON@ */
-	const char *notice_qid;           /* the notice's own queue ID */
-	time_t now;                       /* Date:, Last-Attempt-Date: */
-	const struct spool_envelope *env; /* the original envelope */
-	const size_t *rcpt;               /* indexes of the recipients reported */
-	size_t nrcpt;
-	const char *orig; /* the original message (CRLF) */
-	size_t orig_len;
-	int orig_complete; /* orig is the whole message */
-	enum dsn_action action;
-	const char *status;            /* NULL: each recipient's (its outcome's) */
-	const struct outcome *outcome; /* NULL: each recipient's last outcome */
-};
 
 /* 1 if a recipient with this NOTIFY parameter ("-" when none) wants a
  * failure notice: none given, or a list holding FAILURE. */
@@ -55,8 +24,6 @@ int dsn_wants_failure(const char *notify);
  * success notice: a list holding SUCCESS (RFC 3461 4.1: none given means
  * failures and delays only). */
 int dsn_wants_success(const char *notify);
-/* Compose the notice (CRLF lines, no Received:) into out. */
-int dsn_compose(const struct dsn_report *r, struct buf *out);
 /* 1 if env may be removed: every recipient final, and no failure still
  * waiting for its notice (spool_all_final counts those as final; removing
  * the message then would lose the notice another agent is writing). */
