@@ -396,6 +396,16 @@ def spool_seeds():
          "a notice)\n")
     save("fuzz_spool_env", "utf8", utf8 + "F\t0\t1764892801\t0\t5.1.2 no such domain: "
          "b\u00fccher.example\n")
+    save("fuzz_spool_env", "relay-journal-fields", two +
+         "T\t0\t1764892801\t1764893101\t4.3.0\tRCPT TO\t451\tsmarthost.isp.example\t"
+         "451 4.3.0 try later\t\t\n"
+         "F\t1\t1764892801\t0\t5.7.1\tMAIL FROM\t554\tsmarthost.isp.example\t554 5.7.1 "
+         "not owned by user\t\t\n"
+         "B\t1\t1764892802\t0\t\t\t0\t\t\tfailure notice queued as 0123456789ABCDEF0124\t\n"
+         "F\t0\t1765324801\t0\t4.4.7\tRCPT TO\t451\tsmarthost.isp.example\t451 4.3.0 try "
+         "later\t\tdelivery time expired after 5d (31 attempts)\n"
+         "T\t0\t1765324802\t1765325000\t5.1.2\t\t0\t\t\t5.1.2 DNS: the domain x does not "
+         "exist\t\n")
     save("fuzz_spool_env", "envelope-only", two)
     save("fuzz_spool_env", "damaged-cut", one[:-8])
 
