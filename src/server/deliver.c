@@ -54,18 +54,25 @@ struct deliver_pass_state {
 	int next;  /* seconds until something is due */
 };
 
+/* The outcome of a delivery into a Maildir. */
+#define DELIVER_DONE_TEXT "delivered to maildir"
+
 /* Recipient i is durably in its Maildir: journal it. */
 static void deliver_done(struct deliver_pass_state *ps, struct spool_envelope *env, size_t i)
 {
 	struct spool_rcpt *r = &env->rcpt[i];
+	struct outcome o;
 	struct cl_err err;
 
 	err_clear(&err);
+	outcome_init(&o);
 	/* The last open recipient: removing the message records it. */
 	if (dsn_last_open(env, i))
 		r->state = SPOOL_DELIVERED;
-	else if (spool_record(ps->sp, env, i, 'D', 0, "delivered to maildir", &err) < 0)
+	else if (outcome_note(&o, "2.0.0", DELIVER_DONE_TEXT) < 0 ||
+	         spool_record(ps->sp, env, i, 'D', 0, &o, &err) < 0)
 		log_msg(LOG_ERR, "%s: journal: %s", env->qid, err.msg);
+	outcome_free(&o);
 	log_msg(LOG_INFO, "%s: to=<%s>, relay=local, status=sent (delivered to maildir)", env->qid,
 	        r->addr);
 }
@@ -85,26 +92,36 @@ static void deliver_failed(struct deliver_pass_state *ps, struct spool_envelope 
                            const struct cl_err *err)
 {
 	struct spool_rcpt *r = &env->rcpt[i];
+	struct outcome o;
 	struct cl_err e2;
 	int wait;
 
 	err_clear(&e2);
+	outcome_init(&o);
+	if (outcome_from_err(&o, NULL, err) < 0)
+		abort();
 	if (ps->now - env->arrival >= ps->c->relay.lifetime) {
-		struct buf t = BUF_INIT(SPOOL_LINE_MAX);
+		struct buf t = BUF_INIT(SPOOL_LINE_MAX), lead = BUF_INIT(256);
 		char life[32];
 		relay_conf_duration_str(ps->c->relay.lifetime, life, sizeof(life));
-		buf_printf(&t, "delivery time expired after %s (%d attempts); last error: %s", life,
-		           r->attempts + 1, err->msg);
-		if (spool_record(ps->sp, env, i, 'F', 0, buf_cstr(&t), &e2) < 0)
+		buf_printf(&lead, "delivery time expired after %s (%d attempts)", life,
+		           r->attempts + 1);
+		if (outcome_expired(&o, buf_cstr(&lead), &o) < 0)
+			abort();
+		outcome_text(&o, &t);
+		if (spool_record(ps->sp, env, i, 'F', 0, &o, &e2) < 0)
 			log_msg(LOG_ERR, "%s: journal: %s", env->qid, e2.msg);
 		log_msg(LOG_WARNING, "%s: to=<%s>, relay=local, status=bounced (%s)", env->qid,
 		        r->addr, buf_cstr(&t));
 		buf_free(&t);
+		buf_free(&lead);
+		outcome_free(&o);
 		return;
 	}
 	wait = deliver_backoff(ps->c, r->attempts + 1);
-	if (spool_record(ps->sp, env, i, 'T', ps->now + wait, err->msg, &e2) < 0)
+	if (spool_record(ps->sp, env, i, 'T', ps->now + wait, &o, &e2) < 0)
 		log_msg(LOG_ERR, "%s: journal: %s", env->qid, e2.msg);
+	outcome_free(&o);
 	if (ps->next > wait)
 		ps->next = wait;
 	log_msg(LOG_WARNING, "%s: to=<%s>, relay=local, status=deferred (%s)", env->qid, r->addr,
@@ -144,8 +161,12 @@ static void deliver_success(struct deliver_pass_state *ps, const int *ok)
 	size_t idx[MAILDIR_BATCH_FILES], n, m, k;
 	enum spool_class ncls;
 	struct cl_err err;
+	struct outcome done;
 	int r;
 
+	outcome_init(&done);
+	if (outcome_note(&done, "2.0.0", DELIVER_DONE_TEXT) < 0)
+		abort();
 	for (m = 0; m < b->nmsg; m++) {
 		struct spool_envelope *env = &b->env[m];
 		if (env->from[0] == '\0')
@@ -158,8 +179,7 @@ static void deliver_success(struct deliver_pass_state *ps, const int *ok)
 			continue;
 		err_clear(&err);
 		ncls = SPOOL_LOCAL;
-		r = dsn_success(ps->c, ps->sp, env, idx, n, DSN_DELIVERED, "delivered to maildir",
-		                &ncls, &err);
+		r = dsn_success(ps->c, ps->sp, env, idx, n, DSN_DELIVERED, &done, &ncls, &err);
 		if (r < 0)
 			log_msg(LOG_ERR, "%s: success notice: %s", env->qid, err.msg);
 		else if (r == 1 && ncls == SPOOL_RELAY)
@@ -167,6 +187,7 @@ static void deliver_success(struct deliver_pass_state *ps, const int *ok)
 		else if (r == 1)
 			ps->next = 0; /* deliver the notice in the next pass, at once */
 	}
+	outcome_free(&done);
 }
 
 /* Remove the settled messages among env[0..n): one alone as before (each

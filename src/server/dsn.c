@@ -1,13 +1,11 @@
 /*
- * dsn.c - failure and success notices (dsn.h): the RFC 3464 report composed
- * from the spool's envelope and journal texts (or the outcome just reached),
- * returned with the original message (or its header section, for RET=HDRS,
- * a large message or a success), and queued in the spool with the null
- * sender through spool_writer like received mail.
+ * dsn.c - failure and success notices (dsn.h): who gets one (NOTIFY, the
+ * null sender, the sender's own domain), reading the original, and queueing
+ * the report dsn_compose.c writes in the spool with the null sender through
+ * spool_writer like received mail; then the journal's B lines.
  */
 #include "dsn.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +14,6 @@
 
 #include "log.h"
 #include "policy.h"
-#include "base/xtext.h"
-
-/* Fold header-style lines here; break even inside a word at the hard
- * limit (RFC 5322 2.1.1: 998). */
-#define DSN_FOLD 76
-#define DSN_HARD 900
 
 /* 1 if the NOTIFY list holds word as a whole item. */
 static int dsn_notify_has(const char *notify, const char *word)
@@ -47,375 +39,6 @@ int dsn_wants_success(const char *notify)
 	if (notify == NULL || strcmp(notify, "-") == 0 || *notify == '\0')
 		return 0;
 	return dsn_notify_has(notify, "SUCCESS");
-}
-
-static const char *dsn_action_name(enum dsn_action a)
-{
-	return a == DSN_DELIVERED ? "delivered" : a == DSN_RELAYED ? "relayed" : "failed";
-}
-
-/* The outcome reported for recipient rc. */
-static const char *dsn_text_of(const struct dsn_report *r, const struct spool_rcpt *rc)
-{
-	if (r->text != NULL)
-		return r->text;
-	return rc->last_text ? rc->last_text : r->action == DSN_FAILED ? "failed" : "delivered";
-}
-
-/* The reply quoted in a journal text: after "said: ", or the text itself
- * when it starts with a reply code. NULL if there is none. */
-static const char *dsn_reply_in(const char *text)
-{
-	const char *p = strstr(text, " said: ");
-
-	p = p ? p + 7 : text;
-	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
-	    isdigit((unsigned char)p[2]) && (p[3] == ' ' || p[3] == '-' || p[3] == '\0'))
-		return p;
-	return NULL;
-}
-
-void dsn_status(const char *text, char *out)
-{
-	const char *r;
-	int a, b, c, len = 0;
-
-	memcpy(out, "5.0.0", 6);
-	if (text == NULL)
-		return;
-	if (strncmp(text, "delivery time expired", 21) == 0) {
-		memcpy(out, "4.4.7", 6);
-		return;
-	}
-	if ((r = dsn_reply_in(text)) == NULL) {
-		/* Our own failures (relay_mx.c) begin with their RFC 3463 code. */
-		if ((text[0] == '4' || text[0] == '5') && text[1] == '.') {
-			/* NOLINTNEXTLINE(cert-err34-c): 1-3 digits each cannot overflow */
-			if (sscanf(text, "%1d.%3d.%3d%n", &a, &b, &c, &len) == 3 &&
-			    (text[len] == ' ' || text[len] == '\0'))
-				snprintf(out, 16, "%d.%d.%d", a, b, c);
-		}
-		return;
-	}
-	if (r[0] == '4')
-		memcpy(out, "4.0.0", 6);
-	if ((r[0] != '4' && r[0] != '5') || r[3] != ' ')
-		return;
-	/* RFC 3463: class.subject.detail, the class matching the reply. */
-	/* NOLINTNEXTLINE(cert-err34-c): 1-3 digits each cannot overflow */
-	if (sscanf(r + 4, "%1d.%3d.%3d%n", &a, &b, &c, &len) == 3 && a == r[0] - '0' &&
-	    (r[4 + len] == ' ' || r[4 + len] == '\0'))
-		snprintf(out, 16, "%d.%d.%d", a, b, c);
-}
-
-/* "Name: value" folded at spaces (continuation lines start with a space,
- * which is the space between the two words). */
-static void dsn_field(struct buf *out, const char *name, const char *value)
-{
-	size_t col = strlen(name) + 2, start = col;
-	const char *p = value;
-
-	buf_printf(out, "%s:", name);
-	while (*p == ' ')
-		p++;
-	while (*p) {
-		size_t w = strcspn(p, " ");
-		if (w > DSN_HARD)
-			w = DSN_HARD;
-		if (col > start && col + 1 + w > DSN_FOLD) {
-			buf_adds(out, "\r\n ");
-			col = 1;
-		} else {
-			buf_addc(out, ' ');
-			col++;
-		}
-		buf_add(out, p, w);
-		col += w;
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	buf_adds(out, "\r\n");
-}
-
-/* Plain text wrapped at DSN_FOLD; following lines indented by indent. */
-static void dsn_wrap(struct buf *out, const char *text, const char *indent)
-{
-	size_t col = 0;
-	const char *p = text;
-
-	while (*p) {
-		size_t w = strcspn(p, " ");
-		if (w > DSN_HARD)
-			w = DSN_HARD;
-		if (col > 0 && col + 1 + w > DSN_FOLD) {
-			buf_printf(out, "\r\n%s", indent);
-			col = strlen(indent);
-		} else if (col > 0) {
-			buf_addc(out, ' ');
-			col++;
-		}
-		buf_add(out, p, w);
-		col += w;
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	buf_adds(out, "\r\n");
-}
-
-static void dsn_date(time_t t, char *out, size_t n)
-{
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(out, n, "%a, %d %b %Y %H:%M:%S %z", &tm);
-}
-
-static int dsn_has_8bit(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* The length of the header section of orig, including its empty line (or
- * up to the last whole line of what we have). */
-static size_t dsn_header_len(const char *orig, size_t len)
-{
-	const char *e = memmem(orig, len, "\r\n\r\n", 4);
-	size_t i;
-
-	if (e != NULL)
-		return (size_t)(e - orig) + 4;
-	for (i = len; i > 0; i--)
-		if (orig[i - 1] == '\n')
-			return i;
-	return 0;
-}
-
-/* 1 if the MAIL FROM parameters (space-separated words) hold word: a
- * whole word, so ENVID=SMTPUTF8x is not SMTPUTF8. */
-static int dsn_has_param(const char *params, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p = params;
-
-	while (p != NULL && *p != '\0') {
-		size_t len = strcspn(p, " ");
-		if (len == n && strncasecmp(p, word, n) == 0)
-			return 1;
-		p += len;
-		p += strspn(p, " ");
-	}
-	return 0;
-}
-
-static int dsn_utf8(const struct dsn_report *r)
-{
-	size_t i;
-
-	if (dsn_has_param(r->env->from_params, "SMTPUTF8") ||
-	    dsn_has_8bit(r->env->from, strlen(r->env->from)))
-		return 1;
-	for (i = 0; i < r->nrcpt; i++) {
-		const struct spool_rcpt *rc = &r->env->rcpt[r->rcpt[i]];
-		const char *text = dsn_text_of(r, rc);
-		if (dsn_has_8bit(rc->addr, strlen(rc->addr)) || dsn_has_8bit(text, strlen(text)))
-			return 1;
-	}
-	return 0;
-}
-
-/* A parameter of the MAIL FROM list ("BODY=8BITMIME RET=HDRS"), or NULL. */
-static const char *dsn_param(const char *params, const char *name, struct buf *v)
-{
-	const char *p = params;
-	size_t nl = strlen(name);
-
-	if (p == NULL)
-		return NULL;
-	while (*p) {
-		size_t w = strcspn(p, " ");
-		if (w > nl && strncasecmp(p, name, nl) == 0 && p[nl] == '=') {
-			buf_add(v, p + nl + 1, w - nl - 1);
-			return buf_cstr(v);
-		}
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	return NULL;
-}
-
-static void dsn_recipient_fields(struct buf *out, const struct dsn_report *r,
-                                 const struct spool_rcpt *rc, int utf8, const char *date)
-{
-	struct buf v = BUF_INIT(SPOOL_LINE_MAX * 2), dec = BUF_INIT(SPOOL_LINE_MAX);
-	const char *text = dsn_text_of(r, rc), *reply, *said;
-	char status[16];
-
-	buf_adds(out, "\r\n");
-	buf_printf(&v, "%s; %s",
-	           utf8 && dsn_has_8bit(rc->addr, strlen(rc->addr)) ? "utf-8" : "rfc822", rc->addr);
-	dsn_field(out, "Final-Recipient", buf_cstr(&v));
-	if (strcmp(rc->orcpt, "-") != 0 && strchr(rc->orcpt, ';') != NULL &&
-	    xtext_decode(strchr(rc->orcpt, ';') + 1, &dec) == 0) {
-		buf_reset(&v);
-		buf_printf(&v, "%.*s; %s", (int)(strchr(rc->orcpt, ';') - rc->orcpt), rc->orcpt,
-		           buf_cstr(&dec));
-		dsn_field(out, "Original-Recipient", buf_cstr(&v));
-	}
-	dsn_field(out, "Action", dsn_action_name(r->action));
-	if (r->status != NULL)
-		snprintf(status, sizeof(status), "%s", r->status);
-	else
-		dsn_status(text, status);
-	dsn_field(out, "Status", status);
-	said = strstr(text, " said: ");
-	if (strncmp(text, "host ", 5) == 0 && said != NULL) {
-		buf_reset(&v);
-		buf_printf(&v, "dns; %.*s", (int)(said - text - 5), text + 5);
-		dsn_field(out, "Remote-MTA", buf_cstr(&v));
-	}
-	buf_reset(&v);
-	if ((reply = dsn_reply_in(text)) != NULL) {
-		const char *end = strstr(reply, " (in reply to ");
-		buf_printf(&v, "smtp; %.*s", (int)(end ? (size_t)(end - reply) : strlen(reply)),
-		           reply);
-	} else {
-		buf_printf(&v, "X-clsmtpd; %s", text);
-	}
-	dsn_field(out, "Diagnostic-Code", buf_cstr(&v));
-	dsn_field(out, "Last-Attempt-Date", date);
-	buf_free(&v);
-	buf_free(&dec);
-}
-
-int dsn_compose(const struct dsn_report *r, struct buf *out)
-{
-	const struct spool_envelope *e = r->env;
-	char now[64], arrival[64];
-	struct buf boundary = BUF_INIT(256), v = BUF_INIT(SPOOL_LINE_MAX), dec = BUF_INIT(1024);
-	int utf8 = dsn_utf8(r);
-	/* RFC 3461 4.3: a report without a failure returns only the headers. */
-	int hdrs_only = !r->orig_complete || r->action != DSN_FAILED;
-	int failed = r->action == DSN_FAILED;
-	size_t i, n;
-	int bit8;
-
-	dsn_date(r->now, now, sizeof(now));
-	dsn_date(e->arrival, arrival, sizeof(arrival));
-	if (dsn_param(e->from_params, "RET", &v) && strcasecmp(buf_cstr(&v), "HDRS") == 0)
-		hdrs_only = 1;
-	buf_reset(&v);
-	buf_printf(&boundary, "%s.%lld/%s", r->notice_qid, (long long)r->now, r->hostname);
-
-	buf_printf(out, "Date: %s\r\n", now);
-	buf_printf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", r->hostname);
-	buf_printf(out, "To: <%s>\r\n", e->from);
-	buf_printf(out, "Subject: %s\r\n",
-	           failed ? "Undelivered Mail Returned to Sender"
-	                  : "Successful Mail Delivery Report");
-	buf_printf(out, "Message-ID: <%s.dsn@%s>\r\n", r->notice_qid, r->hostname);
-	/* RFC 3834: an automatic answer; autoresponders leave it alone. */
-	buf_adds(out, "Auto-Submitted: auto-replied\r\n");
-	buf_adds(out, "MIME-Version: 1.0\r\n");
-	buf_printf(out,
-	           "Content-Type: multipart/report; report-type=delivery-status;\r\n"
-	           "\tboundary=\"%s\"\r\n",
-	           buf_cstr(&boundary));
-	buf_adds(out, "\r\nThis is a MIME-encapsulated message.\r\n\r\n");
-
-	/* 1: for people. */
-	buf_printf(out, "--%s\r\n", buf_cstr(&boundary));
-	buf_printf(out,
-	           "Content-Description: Notification\r\n"
-	           "Content-Type: text/plain; charset=%s\r\n",
-	           utf8 ? "utf-8" : "us-ascii");
-	if (utf8)
-		buf_adds(out, "Content-Transfer-Encoding: 8bit\r\n");
-	buf_printf(out, "\r\nThis is the mail system at host %s.\r\n\r\n", r->hostname);
-	if (failed) {
-		dsn_wrap(out,
-		         "Your message could not be delivered to one or more recipients; this "
-		         "report gives the reason for each. The message is attached below.",
-		         "");
-		buf_adds(out,
-		         "\r\nIf you need help, forward this report to your postmaster.\r\n\r\n");
-	} else if (r->action == DSN_DELIVERED) {
-		dsn_wrap(out,
-		         "Your message was delivered to the mailbox of the recipients listed "
-		         "below, as you asked (NOTIFY=SUCCESS). Its header section is attached "
-		         "below.",
-		         "");
-		buf_adds(out, "\r\n");
-	} else {
-		dsn_wrap(out,
-		         "Your message was passed on to the mail server named below for the "
-		         "recipients listed there, as you asked (NOTIFY=SUCCESS). That server "
-		         "does not report deliveries: you will get no further notice of "
-		         "success, though it may still report a failure. Its header section is "
-		         "attached below.",
-		         "");
-		buf_adds(out, "\r\n");
-	}
-	for (i = 0; i < r->nrcpt; i++) {
-		const struct spool_rcpt *rc = &e->rcpt[r->rcpt[i]];
-		buf_reset(&v);
-		buf_printf(&v, "<%s>: %s", rc->addr, dsn_text_of(r, rc));
-		dsn_wrap(out, buf_cstr(&v), "    ");
-		buf_adds(out, "\r\n");
-	}
-
-	/* 2: for programs (RFC 3464 2; RFC 6533 3 when addresses are UTF-8). */
-	buf_printf(out, "--%s\r\n", buf_cstr(&boundary));
-	buf_printf(out, "Content-Description: Delivery report\r\nContent-Type: %s\r\n",
-	           utf8 ? "message/global-delivery-status" : "message/delivery-status");
-	if (utf8)
-		buf_adds(out, "Content-Transfer-Encoding: 8bit\r\n");
-	buf_adds(out, "\r\n");
-	buf_reset(&v);
-	buf_printf(&v, "dns; %s", r->hostname);
-	dsn_field(out, "Reporting-MTA", buf_cstr(&v));
-	dsn_field(out, "X-Clsmtpd-Queue-ID", e->qid);
-	buf_reset(&v);
-	buf_printf(&v, "rfc822; %s", e->from);
-	dsn_field(out, "X-Clsmtpd-Sender", buf_cstr(&v));
-	buf_reset(&v);
-	if (dsn_param(e->from_params, "ENVID", &v) && xtext_decode(buf_cstr(&v), &dec) == 0)
-		dsn_field(out, "Original-Envelope-Id", buf_cstr(&dec));
-	dsn_field(out, "Arrival-Date", arrival);
-	for (i = 0; i < r->nrcpt; i++)
-		dsn_recipient_fields(out, r, &e->rcpt[r->rcpt[i]], utf8, now);
-	buf_adds(out, "\r\n");
-
-	/* 3: the message, or its header section (RFC 6522 3: text/rfc822-headers). */
-	n = hdrs_only ? dsn_header_len(r->orig, r->orig_len) : r->orig_len;
-	bit8 = dsn_has_8bit(r->orig, n);
-	buf_printf(out, "--%s\r\n", buf_cstr(&boundary));
-	buf_printf(out, "Content-Description: %s\r\nContent-Type: %s\r\n",
-	           !failed     ? (hdrs_only ? "Message Headers" : "Message")
-	           : hdrs_only ? "Undelivered Message Headers"
-	                       : "Undelivered Message",
-	           hdrs_only ? (utf8 ? "message/global-headers" : "text/rfc822-headers")
-	                     : (utf8 ? "message/global" : "message/rfc822"));
-	if (bit8)
-		buf_adds(out, "Content-Transfer-Encoding: 8bit\r\n");
-	buf_adds(out, "\r\n");
-	buf_add(out, r->orig, n);
-	if (n > 0 && r->orig[n - 1] != '\n')
-		buf_adds(out, "\r\n");
-	buf_printf(out, "\r\n--%s--\r\n", buf_cstr(&boundary));
-
-	buf_free(&boundary);
-	buf_free(&v);
-	buf_free(&dec);
-	/* An append that failed (too big) leaves out short: refuse it whole. */
-	return out->len + 64 >= out->max ? -1 : 0;
 }
 
 int dsn_settled(const struct spool_envelope *env)
@@ -469,7 +92,8 @@ static int dsn_read_original(struct spool *sp, const struct spool_envelope *env,
  * the recipients idx[0..n) of env. */
 static int dsn_queue(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
                      const size_t *idx, size_t n, enum dsn_action action, const char *status,
-                     const char *text, enum spool_class *ncls, char *nqid, struct cl_err *err)
+                     const struct outcome *o, enum spool_class *ncls, char *nqid,
+                     struct cl_err *err)
 {
 	struct policy_client pc = {NULL, 1};
 	struct buf target = BUF_INIT(4096), reply = BUF_INIT(512), orig = BUF_INIT(DSN_RETURN_MAX);
@@ -516,7 +140,7 @@ static int dsn_queue(const struct conf *c, struct spool *sp, const struct spool_
 	rep.orig_complete = complete;
 	rep.action = action;
 	rep.status = status;
-	rep.text = text;
+	rep.outcome = o;
 	dsn_date(now, date, sizeof(date));
 	buf_printf(&hdr, "Received: by %s (clsmtpd) id %s; %s\r\n", c->hostname, de.qid, date);
 	if (dsn_compose(&rep, &msg) < 0) {
@@ -551,9 +175,11 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 	size_t *idx, n = 0, i, done, k;
 	char nqid[SPOOL_QID_LEN + 1];
 	struct buf why = BUF_INIT(1024);
+	struct outcome note;
 	const char *none = NULL;
 	int r = 0;
 
+	outcome_init(&note);
 	idx = calloc(env->nrcpt ? env->nrcpt : 1, sizeof(*idx));
 	if (idx == NULL)
 		return err_set(err, CL_ESOFTWARE, "out of memory");
@@ -569,7 +195,8 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 		else
 			none = NULL;
 		if (none != NULL) {
-			if (spool_record(sp, env, i, 'B', 0, none, err) < 0) {
+			if (outcome_note(&note, NULL, none) < 0 ||
+			    spool_record(sp, env, i, 'B', 0, &note, err) < 0) {
 				r = -1;
 				goto out;
 			}
@@ -597,8 +224,12 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 			buf_printf(&why, "failure notice queued as %s", nqid);
 			r = 1;
 		}
+		if (outcome_note(&note, NULL, buf_cstr(&why)) < 0) {
+			r = err_set(err, CL_ESOFTWARE, "out of memory");
+			goto out;
+		}
 		for (i = done; i < done + k; i++)
-			if (spool_record(sp, env, idx[i], 'B', 0, buf_cstr(&why), err) < 0) {
+			if (spool_record(sp, env, idx[i], 'B', 0, &note, err) < 0) {
 				r = -1;
 				goto out;
 			}
@@ -606,11 +237,12 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
 out:
 	free(idx);
 	buf_free(&why);
+	outcome_free(&note);
 	return r;
 }
 
 int dsn_success(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
-                const size_t *idx, size_t n, enum dsn_action action, const char *text,
+                const size_t *idx, size_t n, enum dsn_action action, const struct outcome *o,
                 enum spool_class *notice_cls, struct cl_err *err)
 {
 	size_t *want, m = 0, i, done, k;
@@ -628,7 +260,7 @@ int dsn_success(const struct conf *c, struct spool *sp, const struct spool_envel
 			want[m++] = idx[i];
 	for (done = 0; done < m; done += k) {
 		k = m - done < DSN_RCPT_MAX ? m - done : DSN_RCPT_MAX;
-		if (dsn_queue(c, sp, env, want + done, k, action, "2.0.0", text, notice_cls, nqid,
+		if (dsn_queue(c, sp, env, want + done, k, action, "2.0.0", o, notice_cls, nqid,
 		              err) < 0) {
 			if (err->cls != CL_EUNAVAIL) {
 				r = -1;

@@ -14,39 +14,8 @@
 
 #include "base/buf.h"
 #include "conf.h"
+#include "dsn_compose.h"
 #include "serve/spool.h"
-
-/* Postfix bounce_size_limit: a notice returns at most this much of the
- * original message; beyond it, only the header section. */
-#define DSN_RETURN_MAX 50000
-/* One notice reports on this many recipients at most (more: several). */
-#define DSN_RCPT_MAX 100
-/* A notice is never larger than this: the returned part plus the report
- * (each recipient's reason is at most a journal line, twice). */
-#define DSN_MAX (DSN_RETURN_MAX + DSN_RCPT_MAX * 2 * SPOOL_LINE_MAX + 64 * 1024)
-
-/* The RFC 3464 2.3.3 Action of every recipient a notice reports on. */
-enum dsn_action {
-	DSN_FAILED,    /* failed for good (the default: zero) */
-	DSN_DELIVERED, /* put into the recipient's mailbox */
-	DSN_RELAYED,   /* accepted by a next hop that does not offer DSN */
-};
-
-/* What a notice says about the message it reports on. */
-struct dsn_report {
-	const char *hostname;             /* Reporting-MTA, From: MAILER-DAEMON@ */
-	const char *notice_qid;           /* the notice's own queue ID */
-	time_t now;                       /* Date:, Last-Attempt-Date: */
-	const struct spool_envelope *env; /* the original envelope */
-	const size_t *rcpt;               /* indexes of the recipients reported */
-	size_t nrcpt;
-	const char *orig; /* the original message (CRLF) */
-	size_t orig_len;
-	int orig_complete; /* orig is the whole message */
-	enum dsn_action action;
-	const char *status; /* NULL: each recipient's, from its text */
-	const char *text;   /* NULL: each recipient's last_text */
-};
 
 /* 1 if a recipient with this NOTIFY parameter ("-" when none) wants a
  * failure notice: none given, or a list holding FAILURE. */
@@ -55,12 +24,6 @@ int dsn_wants_failure(const char *notify);
  * success notice: a list holding SUCCESS (RFC 3461 4.1: none given means
  * failures and delays only). */
 int dsn_wants_success(const char *notify);
-/* The RFC 3463 status for a journalled failure text: the enhanced code of
- * the reply it quotes, 4.4.7 for an expired message, else 5.0.0 (or
- * 4.0.0 for a 4xx reply). out has room for 16 bytes. */
-void dsn_status(const char *text, char *out);
-/* Compose the notice (CRLF lines, no Received:) into out. */
-int dsn_compose(const struct dsn_report *r, struct buf *out);
 /* 1 if env may be removed: every recipient final, and no failure still
  * waiting for its notice (spool_all_final counts those as final; removing
  * the message then would lose the notice another agent is writing). */
@@ -77,7 +40,7 @@ int dsn_last_open(const struct spool_envelope *env, size_t i);
 int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *env,
                enum spool_class cls, enum spool_class *notice_cls, struct cl_err *err);
 /* Queue one success notice (action DSN_DELIVERED or DSN_RELAYED, Status
- * 2.0.0, text the outcome shared by all of them, e.g. the next hop's
+ * 2.0.0, o the outcome shared by all of them, e.g. the next hop's
  * reply) for those of the recipients idx[0..n) of env that asked for one;
  * none when the sender is <>. Call it once the deliveries are durable and
  * before their outcomes are journalled: a crash in between delivers them
@@ -86,7 +49,7 @@ int dsn_bounce(const struct conf *c, struct spool *sp, struct spool_envelope *en
  * sender cannot take one (logged), -1 on error (logged by the caller; the
  * notice is advisory, the outcomes are journalled all the same). */
 int dsn_success(const struct conf *c, struct spool *sp, const struct spool_envelope *env,
-                const size_t *idx, size_t n, enum dsn_action action, const char *text,
+                const size_t *idx, size_t n, enum dsn_action action, const struct outcome *o,
                 enum spool_class *notice_cls, struct cl_err *err);
 
 #endif

@@ -111,23 +111,37 @@ static int relay_is_due(const struct relay_agent *a, const struct spool_rcpt *r)
 	       (r->state == SPOOL_DEFERRED && (a->flush || r->next_try <= a->now));
 }
 
+/* out = last, expired after the queue lifetime and n attempts (last may
+ * be out, or NULL when there was no attempt). */
+static void relay_expired(const struct relay_agent *a, int n, const struct outcome *last,
+                          struct outcome *out)
+{
+	struct buf lead = BUF_INIT(256);
+	char life[32];
+
+	relay_conf_duration_str(a->rc->lifetime, life, sizeof(life));
+	buf_printf(&lead, "delivery time expired after %s (%d attempts)", life, n);
+	if (outcome_expired(out, buf_cstr(&lead), last) < 0)
+		abort();
+	buf_free(&lead);
+}
+
 /* Journal an outcome and log it. A temporary failure past the queue
  * lifetime becomes the final one. */
 static void relay_note(struct relay_agent *a, struct spool_envelope *env, size_t i, char kind,
-                       const char *text)
+                       const struct outcome *o)
 {
 	struct spool_rcpt *r = &env->rcpt[i];
-	struct buf t = BUF_INIT(SPOOL_LINE_MAX);
+	struct buf t = BUF_INIT(SPOOL_LINE_MAX * 2);
+	struct outcome x;
 	struct cl_err err;
 	time_t now = time(NULL), next = 0;
-	char life[32];
 
-	buf_adds(&t, text);
+	outcome_init(&x);
+	if (outcome_copy(&x, o) < 0)
+		abort();
 	if (kind == 'T' && now - env->arrival >= a->rc->lifetime) {
-		relay_conf_duration_str(a->rc->lifetime, life, sizeof(life));
-		buf_reset(&t);
-		buf_printf(&t, "delivery time expired after %s (%d attempts); last error: %s", life,
-		           r->attempts + 1, text);
+		relay_expired(a, r->attempts + 1, &x, &x);
 		kind = 'F';
 	}
 	if (kind == 'T') {
@@ -135,11 +149,12 @@ static void relay_note(struct relay_agent *a, struct spool_envelope *env, size_t
 		if (next < a->next_due)
 			a->next_due = next;
 	}
+	outcome_text(&x, &t);
 	err_clear(&err);
 	/* The last open recipient delivered: removing the message records it. */
 	if (kind == 'D' && dsn_last_open(env, i))
 		r->state = SPOOL_DELIVERED;
-	else if (spool_record(a->sp, env, i, kind, next, buf_cstr(&t), &err) < 0)
+	else if (spool_record(a->sp, env, i, kind, next, &x, &err) < 0)
 		log_msg(LOG_ERR, "%s: %s", env->qid, err.msg);
 	log_msg(kind == 'D' ? LOG_INFO : LOG_WARNING, "%s: to=<%s>, relay=%s, status=%s (%s)",
 	        env->qid, r->addr, a->desc[0] ? a->desc : "none",
@@ -147,6 +162,7 @@ static void relay_note(struct relay_agent *a, struct spool_envelope *env, size_t
 	        : kind == 'T' ? "deferred"
 	                      : "bounced",
 	        buf_cstr(&t));
+	outcome_free(&x);
 	buf_free(&t);
 }
 
@@ -204,20 +220,18 @@ static time_t relay_examine(struct relay_agent *a, struct spool_envelope *env)
 {
 	size_t i, first = a->nitem, k;
 	time_t due = RELAY_NEVER;
-	char life[32];
 
 	for (i = 0; i < env->nrcpt; i++) {
 		struct spool_rcpt *r = &env->rcpt[i];
-		struct buf t = BUF_INIT(SPOOL_LINE_MAX);
+		struct outcome o;
 		if (r->cls != SPOOL_RELAY ||
 		    (r->state != SPOOL_PENDING && r->state != SPOOL_DEFERRED) ||
 		    a->now - env->arrival < a->rc->lifetime)
 			continue;
-		relay_conf_duration_str(a->rc->lifetime, life, sizeof(life));
-		buf_printf(&t, "delivery time expired after %s (%d attempts); last error: %s", life,
-		           r->attempts, r->last_text ? r->last_text : "none");
-		relay_note(a, env, i, 'F', buf_cstr(&t));
-		buf_free(&t);
+		outcome_init(&o);
+		relay_expired(a, r->attempts, r->last_text ? &r->last : NULL, &o);
+		relay_note(a, env, i, 'F', &o);
+		outcome_free(&o);
 	}
 	if (relay_after(a, env))
 		return RELAY_GONE;
@@ -432,25 +446,13 @@ static int relay_body_read(void *arg, struct buf *out, size_t max, struct cl_err
 	return b->left > 0;
 }
 
-/* "host H said: REPLY (in reply to STAGE)": the form dsn.c reads. */
-static void relay_said(struct buf *t, const struct relay_agent *a, const char *reply,
-                       const char *stage)
+/* What the connection's failure says: its message as our own words, the
+ * sentence journalled since release 1 (a reply it quotes is part of it;
+ * the status only when our own, e.g. relay_mx's 5.1.2). */
+static void relay_conn_outcome(struct outcome *o, const struct cl_err *err)
 {
-	buf_reset(t);
-	buf_printf(t, "host %s said: %s (in reply to %s)", a->host, reply, stage);
-}
-
-/* The reply quoted in an engine error ("MAIL FROM rejected for <x>: 550
- * ..."), or NULL. */
-static const char *relay_reply_in(const char *msg)
-{
-	const char *p;
-
-	for (p = msg; (p = strstr(p, ": ")) != NULL; p += 2)
-		if (p[2] >= '2' && p[2] <= '5' && p[3] >= '0' && p[3] <= '9' && p[4] >= '0' &&
-		    p[4] <= '9' && (p[5] == ' ' || p[5] == '\0'))
-			return p + 2;
-	return NULL;
+	if (outcome_note(o, err->code ? NULL : err->enh, err->msg) < 0)
+		abort();
 }
 
 /* The MAIL FROM parameters the spool kept ("BODY=8BITMIME SMTPUTF8
@@ -497,14 +499,14 @@ static const char *relay_dsn_value(const char *v)
  * it will not report their delivery. Queued before their D lines: a crash
  * in between relays them again, notice included (docs/spool.md). */
 static void relay_success(struct relay_agent *a, const struct spool_envelope *env, const size_t *ok,
-                          size_t n, const char *text)
+                          size_t n, const struct outcome *o)
 {
 	enum spool_class ncls = SPOOL_LOCAL;
 	struct cl_err err;
 	int r;
 
 	err_clear(&err);
-	r = dsn_success(a->c, a->sp, env, ok, n, DSN_RELAYED, text, &ncls, &err);
+	r = dsn_success(a->c, a->sp, env, ok, n, DSN_RELAYED, o, &ncls, &err);
 	if (r < 0)
 		log_msg(LOG_ERR, "%s: success notice: %s", env->qid, err.msg);
 	else if (r == 1 && ncls == SPOOL_LOCAL)
@@ -523,13 +525,15 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	struct relay_body body;
 	struct cl_err err;
 	struct stat st;
-	struct buf t = BUF_INIT(SPOOL_LINE_MAX);
+	struct outcome o, done;
 	const char **rcpts, **notify, **orcpt;
 	struct relay_mail_params mp;
 	size_t k, nok = 0, *ok;
 	int r, early, next_dsn;
 
 	err_clear(&err);
+	outcome_init(&o);
+	outcome_init(&done);
 	rcpts = calloc(n, sizeof(*rcpts));
 	notify = calloc(n, sizeof(*notify));
 	orcpt = calloc(n, sizeof(*orcpt));
@@ -545,8 +549,9 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	smtp_result_init(&res);
 	body.fd = spool_data_fd(a->sp, env, &err);
 	if (body.fd < 0 || fstat(body.fd, &st) < 0) {
+		relay_conn_outcome(&o, &err);
 		for (k = 0; k < n; k++)
-			relay_note(a, env, idx[k], 'T', err.msg);
+			relay_note(a, env, idx[k], 'T', &o);
 		goto out;
 	}
 	body.left = (long long)st.st_size - (long long)env->data_offset;
@@ -569,52 +574,49 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	r = smtp_client_send(a->sess, &m, last, &res, &err);
 	/* Refused before any recipient was judged (AUTH or MAIL FROM): the
 	 * recipients' 503/530 are not about them. */
-	early =
-	    r < 0 && (strncmp(err.msg, "MAIL FROM", 9) == 0 || strncmp(err.msg, "AUTH", 4) == 0);
+	early = r < 0 && (err.stage == CL_STAGE_MAIL || err.stage == CL_STAGE_AUTH);
 	for (k = 0; k < n && !early && r == 0 && !next_dsn; k++) {
 		int code = k < res.nrcpt && res.rcpt ? res.rcpt[k].code : 0;
 		if (code == 250 || code == 251)
 			ok[nok++] = idx[k];
 	}
-	if (nok > 0) {
-		relay_said(&t, a, res.reply[0] ? res.reply : "250 Ok", "end of DATA");
-		relay_success(a, env, ok, nok, buf_cstr(&t));
-	}
+	/* The server's reply to the message (end of DATA or BDAT LAST). */
+	if (outcome_reply(&done, a->host, CL_STAGE_DATA_END, res.reply[0] ? res.code : 250,
+	                  res.enh, res.reply[0] ? res.reply : "250 Ok") < 0)
+		abort();
+	if (nok > 0)
+		relay_success(a, env, ok, nok, &done);
 	for (k = 0; k < n; k++) {
 		int code = k < res.nrcpt && res.rcpt ? res.rcpt[k].code : 0;
-		const char *quoted;
+		char kind;
 		if (code == 503 || code == 530)
 			code = 0;
 		if (!early && (code == 250 || code == 251) && r == 0) {
-			relay_said(&t, a, res.reply[0] ? res.reply : "250 Ok", "end of DATA");
-			relay_note(a, env, idx[k], 'D', buf_cstr(&t));
-		} else if (!early && code / 100 == 5) {
-			relay_said(&t, a, res.rcpt[k].reply, "RCPT TO");
-			relay_note(a, env, idx[k], 'F', buf_cstr(&t));
-		} else if (!early && code / 100 == 4) {
-			relay_said(&t, a, res.rcpt[k].reply, "RCPT TO");
-			relay_note(a, env, idx[k], 'T', buf_cstr(&t));
+			relay_note(a, env, idx[k], 'D', &done);
+			continue;
+		}
+		if (!early && (code / 100 == 5 || code / 100 == 4)) {
+			if (outcome_reply(&o, a->host, CL_STAGE_RCPT, code, res.rcpt[k].enh,
+			                  res.rcpt[k].reply) < 0)
+				abort();
+			kind = code / 100 == 5 ? 'F' : 'T';
 		} else if (!early && (res.code / 100 == 5 || res.code / 100 == 4)) {
-			relay_said(&t, a, res.reply, "end of DATA");
-			relay_note(a, env, idx[k], res.code / 100 == 5 ? 'F' : 'T', buf_cstr(&t));
+			if (outcome_reply(&o, a->host, CL_STAGE_DATA_END, res.code, res.enh,
+			                  res.reply) < 0)
+				abort();
+			kind = res.code / 100 == 5 ? 'F' : 'T';
 		} else {
-			quoted = relay_reply_in(err.msg);
-			if (quoted != NULL)
-				relay_said(&t, a, quoted,
-				           early && err.msg[0] == 'A' ? "AUTH" : "MAIL FROM");
-			else {
-				buf_reset(&t);
-				buf_printf(&t, "host %s: %s", a->host,
-				           err.msg[0] ? err.msg : "the transaction failed");
-			}
+			struct cl_err e = err;
+			if (e.msg[0] == '\0')
+				snprintf(e.msg, sizeof(e.msg), "the transaction failed");
+			if (outcome_from_err(&o, a->host, &e) < 0)
+				abort();
 			/* A refusal of the message itself (5xx to MAIL, too
 			 * big, 8-bit to a 7-bit server) fails it; our own
 			 * credentials refused, a broken link and the rest wait. */
-			relay_note(a, env, idx[k],
-			           r < 0 && (err.cls == CL_EUNAVAIL || err.cls == CL_EDATA) ? 'F'
-			                                                                    : 'T',
-			           buf_cstr(&t));
+			kind = r < 0 && (err.cls == CL_EUNAVAIL || err.cls == CL_EDATA) ? 'F' : 'T';
 		}
+		relay_note(a, env, idx[k], kind, &o);
 	}
 	if (r < 0 && err.cls == CL_EAUTH)
 		log_msg(LOG_ERR,
@@ -632,7 +634,8 @@ out:
 	free(orcpt);
 	free(ok);
 	free(mp.envid);
-	buf_free(&t);
+	outcome_free(&o);
+	outcome_free(&done);
 }
 
 /* Send the messages of one destination over one session. */
@@ -667,8 +670,14 @@ static void relay_group(struct relay_agent *a, const struct relay_item *it, size
 			              "smarthost_user and the password)"
 			            : "");
 		}
-		for (i = 0; dead && i < m; i++)
-			relay_note(a, &env, idx[i], permanent ? 'F' : 'T', derr.msg);
+		if (dead) {
+			struct outcome o;
+			outcome_init(&o);
+			relay_conn_outcome(&o, &derr);
+			for (i = 0; i < m; i++)
+				relay_note(a, &env, idx[i], permanent ? 'F' : 'T', &o);
+			outcome_free(&o);
+		}
 		if (m > 0 && !dead)
 			relay_send(a, &env, idx, m, k + 1 == n);
 		if (m > 0)

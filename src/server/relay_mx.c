@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,25 @@
 #define RELAY_MX_PARSE_MAX 32
 /* The port for the address lookups (it does not change the answer). */
 #define RELAY_MX_PORT "25"
+
+/* A failure of ours with its RFC 3463 status: the message starts with it
+ * (what people read) and err->enh holds it (what the notice reads). */
+static int relay_mx_fail(struct cl_err *err, enum cl_errclass cls, const char *status,
+                         const char *fmt, ...) BUF_PRINTF(4, 5);
+
+static int relay_mx_fail(struct cl_err *err, enum cl_errclass cls, const char *status,
+                         const char *fmt, ...)
+{
+	struct buf b = BUF_INIT(4 * CL_ERR_MSG_MAX);
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	err_set(err, cls, "%s %s", status, buf_cstr(&b));
+	buf_free(&b);
+	return err_reply(err, CL_STAGE_NONE, 0, status, NULL);
+}
 
 static unsigned relay_mx_get16(const unsigned char *p)
 {
@@ -331,12 +351,12 @@ int relay_mx_addressed(struct relay_mx *mx, const int *addr, size_t n, size_t ma
 	if (k > 0)
 		return 0;
 	if (temp != NULL)
-		return err_set(err, CL_ETEMP,
-		               "4.4.3 DNS: no answer for the address of %s, MX of %s", temp,
+		return relay_mx_fail(err, CL_ETEMP,
+		               "4.4.3", "DNS: no answer for the address of %s, MX of %s", temp,
 		               domain);
 	/* RFC 3463 X.4.4 "Unable to route"; Postfix bounces the same way
 	 * ("Host or domain name not found"). */
-	return err_set(err, CL_ENOHOST, "5.4.4 DNS: no MX host of %s has an address", domain);
+	return relay_mx_fail(err, CL_ENOHOST, "5.4.4", "DNS: no MX host of %s has an address", domain);
 }
 
 /* RFC 5321 5.1: hosts of equal preference "MUST" be tried in random
@@ -382,10 +402,10 @@ static int relay_mx_implicit(res_state st, const char *qname, const char *domain
 		temp |= r < 0;
 	}
 	if (temp)
-		return err_set(err, CL_ETEMP, "4.4.3 DNS: no answer for the address of %s", domain);
+		return relay_mx_fail(err, CL_ETEMP, "4.4.3", "DNS: no answer for the address of %s", domain);
 	/* RFC 3463 X.1.2: the destination system "does not exist". */
-	return err_set(err, CL_ENOHOST,
-	               "5.1.2 DNS: the domain %s has neither MX nor address records", domain);
+	return relay_mx_fail(err, CL_ENOHOST,
+	               "5.1.2", "DNS: the domain %s has neither MX nor address records", domain);
 }
 
 int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct relay_mx *out,
@@ -407,8 +427,8 @@ int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct
 			 * UTF-8 name itself would get NXDOMAIN and bounce). */
 			r = idn2_to_ascii_8z(domain, &ascii, IDN2_NONTRANSITIONAL);
 			if (r != IDN2_OK)
-				return err_set(err, CL_ENOHOST,
-				               "5.1.2 the domain %s is not a valid IDN: %s", domain,
+				return relay_mx_fail(err, CL_ENOHOST,
+				               "5.1.2", "the domain %s is not a valid IDN: %s", domain,
 				               idn2_strerror(r));
 			qname = ascii;
 			break;
@@ -417,7 +437,7 @@ int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct
 	memset(&st, 0, sizeof(st));
 	if (res_ninit(&st) != 0) {
 		free(ascii);
-		return err_set(err, CL_ETEMP, "4.4.3 DNS: the resolver could not be initialised");
+		return relay_mx_fail(err, CL_ETEMP, "4.4.3", "DNS: the resolver could not be initialised");
 	}
 	st.retrans = RELAY_MX_RETRANS_S;
 	st.retry = RELAY_MX_TRIES;
@@ -425,11 +445,11 @@ int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct
 	herr = st.res_h_errno;
 	/* RFC 3463 X.1.2: "the destination system ... does not exist". */
 	if (len < 0 && herr == HOST_NOT_FOUND) {
-		err_set(err, CL_ENOHOST, "5.1.2 DNS: the domain %s does not exist", domain);
+		relay_mx_fail(err, CL_ENOHOST, "5.1.2", "DNS: the domain %s does not exist", domain);
 		goto out;
 	}
 	if (len < 0 && herr != NO_DATA) {
-		err_set(err, CL_ETEMP, "4.4.3 DNS: no answer for the MX of %s", domain);
+		relay_mx_fail(err, CL_ETEMP, "4.4.3", "DNS: no answer for the MX of %s", domain);
 		goto out;
 	}
 	r = len < 0
@@ -437,12 +457,12 @@ int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct
 	        : relay_mx_parse(ans, (size_t)(len > (int)sizeof(ans) ? sizeof(ans) : (size_t)len),
 	                         all, RELAY_MX_PARSE_MAX, &nall);
 	if (r < 0) {
-		err_set(err, CL_ETEMP, "4.4.3 DNS: malformed answer for the MX of %s", domain);
+		relay_mx_fail(err, CL_ETEMP, "4.4.3", "DNS: malformed answer for the MX of %s", domain);
 		goto out;
 	}
 	/* RFC 7505 4.3: X.1.10, "Recipient address has null MX". */
 	if (r == 1) {
-		err_set(err, CL_ENOHOST, "5.1.10 the domain %s accepts no mail (null MX, RFC 7505)",
+		relay_mx_fail(err, CL_ENOHOST, "5.1.10", "the domain %s accepts no mail (null MX, RFC 7505)",
 		        domain);
 		goto out;
 	}
@@ -477,7 +497,7 @@ int relay_mx_lookup(const char *domain, const struct relay_mx_self *self, struct
 		nall = relay_mx_below_self(all, nall, me);
 		if (nall == 0) {
 			/* RFC 3463 X.4.6: "Routing loop detected"; Postfix's words. */
-			err_set(err, CL_ENOHOST, "5.4.6 mail for %s loops back to myself", domain);
+			relay_mx_fail(err, CL_ENOHOST, "5.4.6", "mail for %s loops back to myself", domain);
 			goto out;
 		}
 	}

@@ -359,6 +359,57 @@ def password_seeds():
             save("fuzz_passwords", "users-real", b"\x00" + open(tmp, "rb").read())
 
 
+# ---- spool files -------------------------------------------------------------
+SPOOL_QID = "0123456789ABCDEF0123"  # FUZZ_QID in fuzz_spool_env.c
+
+
+def spool_seeds():
+    """msg/QID files as clsmtpd writes them (docs/spool.md), each followed
+    by the journal records the agents write (the harness reads the bytes
+    after "data" as the journal)."""
+    head = ("clsmtpd-spool 1\nid\t%s\ntime\t1764892800\nclient\t192.0.2.7\n"
+            "helo\tlaptop.example\nauth\talice\n" % SPOOL_QID)
+    one = head + ("from\talice@example.org\t-\n"
+                  "rcpt\t0\tlocal\tbob@example.org\t/var/mail/bob/Maildir\t-\t-\ndata\n")
+    two = head + ("from\talice@example.org\tBODY=8BITMIME RET=HDRS ENVID=QQ+2B1\n"
+                  "rcpt\t0\trelay\tcarol@remote.example\t-\tSUCCESS,FAILURE\t"
+                  "rfc822;carol+2Bx@remote.example\n"
+                  "rcpt\t1\trelay\tdave@remote.example\t-\t-\t-\ndata\n")
+    null = head.replace("auth\talice", "auth\t-") + (
+        "from\t\t-\nrcpt\t0\tlocal\talice@example.org\t/srv/alice\t-\t-\ndata\n")
+    utf8 = head + ("from\tjos\u00e9@example.org\tSMTPUTF8\n"
+                   "rcpt\t0\trelay\t\u00fc@b\u00fccher.example\t-\tNEVER\t-\ndata\n")
+    body = "Received: by mail.example (clsmtpd)\r\nSubject: hi\r\n\r\nhello\r\n"
+    save("fuzz_spool_env", "local-delivered", one + "D\t0\t1764892801\t0\tdelivered to maildir\n")
+    save("fuzz_spool_env", "relay-journal", two +
+         "T\t0\t1764892801\t1764893101\thost smarthost.isp.example said: 451 4.3.0 try "
+         "later (in reply to RCPT TO)\n"
+         "F\t1\t1764892801\t0\thost smarthost.isp.example said: 550 5.1.1 <dave@remote."
+         "example>: User unknown (in reply to RCPT TO)\n"
+         "B\t1\t1764892802\t0\tfailure notice queued as 0123456789ABCDEF0124\n"
+         "F\t0\t1765324801\t0\tdelivery time expired after 5d (31 attempts); last error: "
+         "host smarthost.isp.example said: 451 4.3.0 try later (in reply to RCPT TO)\n"
+         "B\t0\t1765324802\t0\tno failure notice: the recipient asked for none (NOTIFY)\n"
+         "T\t0\t17653")
+    save("fuzz_spool_env", "null-sender", null + body +
+         "B\t0\t1764892801\t0\tno failure notice: the sender is <> (never a notice about "
+         "a notice)\n")
+    save("fuzz_spool_env", "utf8", utf8 + "F\t0\t1764892801\t0\t5.1.2 no such domain: "
+         "b\u00fccher.example\n")
+    save("fuzz_spool_env", "relay-journal-fields", two +
+         "T\t0\t1764892801\t1764893101\t4.3.0\tRCPT TO\t451\tsmarthost.isp.example\t"
+         "451 4.3.0 try later\t\t\n"
+         "F\t1\t1764892801\t0\t5.7.1\tMAIL FROM\t554\tsmarthost.isp.example\t554 5.7.1 "
+         "not owned by user\t\t\n"
+         "B\t1\t1764892802\t0\t\t\t0\t\t\tfailure notice queued as 0123456789ABCDEF0124\t\n"
+         "F\t0\t1765324801\t0\t4.4.7\tRCPT TO\t451\tsmarthost.isp.example\t451 4.3.0 try "
+         "later\t\tdelivery time expired after 5d (31 attempts)\n"
+         "T\t0\t1765324802\t1765325000\t5.1.2\t\t0\t\t\t5.1.2 DNS: the domain x does not "
+         "exist\t\n")
+    save("fuzz_spool_env", "envelope-only", two)
+    save("fuzz_spool_env", "damaged-cut", one[:-8])
+
+
 def main():
     ts = transcripts()
     reply_seeds(ts)
@@ -369,6 +420,7 @@ def main():
     codec_seeds()
     config_seeds()
     password_seeds()
+    spool_seeds()
     if os.access(os.path.join(BUILD, "fuzz_sasl_client"), os.X_OK):
         sasl_client_seeds()
         sasl_server_seeds()

@@ -22,6 +22,10 @@ int err_set(struct cl_err *e, enum cl_errclass cls, const char *fmt, ...)
 	if (e == NULL)
 		return -1;
 	e->cls = cls;
+	e->code = 0;
+	e->enh[0] = '\0';
+	e->stage = CL_STAGE_NONE;
+	e->reply[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
@@ -50,17 +54,54 @@ int err_prefix(struct cl_err *e, const char *fmt, ...)
 	return -1;
 }
 
+int err_reply(struct cl_err *e, enum cl_stage stage, int code, const char *enh, const char *reply)
+{
+	if (e == NULL)
+		return -1;
+	e->stage = stage;
+	e->code = code;
+	snprintf(e->enh, sizeof(e->enh), "%s", enh ? enh : "");
+	snprintf(e->reply, sizeof(e->reply), "%s", reply ? reply : "");
+	err_sanitize(e->enh);
+	err_sanitize(e->reply);
+	return -1;
+}
+
 void err_clear(struct cl_err *e)
 {
 	e->cls = CL_OK;
 	e->msg[0] = '\0';
+	e->code = 0;
+	e->enh[0] = '\0';
+	e->stage = CL_STAGE_NONE;
+	e->reply[0] = '\0';
+}
+
+static const char *const err_stage_names[CL_STAGE_COUNT] = {
+    "",     "connect",   "greeting", "EHLO", "STARTTLS",
+    "AUTH", "MAIL FROM", "RCPT TO",  "DATA", "end of DATA",
+};
+
+const char *err_stage_name(enum cl_stage st)
+{
+	return (unsigned)st < CL_STAGE_COUNT ? err_stage_names[st] : "";
+}
+
+enum cl_stage err_stage_by_name(const char *name)
+{
+	int i;
+
+	for (i = 1; i < CL_STAGE_COUNT; i++)
+		if (strcmp(name, err_stage_names[i]) == 0)
+			return (enum cl_stage)i;
+	return CL_STAGE_NONE;
 }
 
 const char *err_class_name(enum cl_errclass cls)
 {
 	static const char *const names[] = {
-	    "ok",       "usage",       "data",       "nohost", "unavailable", "io",
-	    "tempfail", "protocol",    "auth",       "config", "software",    "tls",
+	    "ok",       "usage",    "data", "nohost", "unavailable", "io",
+	    "tempfail", "protocol", "auth", "config", "software",    "tls",
 	};
 	if ((unsigned)cls < sizeof(names) / sizeof(names[0]))
 		return names[cls];

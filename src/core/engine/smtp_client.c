@@ -44,7 +44,7 @@ void smtp_client_set_state(struct smtp_client *s, enum smtp_state st)
 {
 	if (s->p->debug && s->state != st)
 		smtp_client_note(s, "state %s -> %s", smtp_state_names[s->state],
-		                  smtp_state_names[st]);
+		                 smtp_state_names[st]);
 	s->state = st;
 }
 
@@ -62,8 +62,7 @@ void smtp_client_note(struct smtp_client *s, const char *fmt, ...)
 	buf_free(&b);
 }
 
-int smtp_client_queue(struct smtp_client *s, const char *cmd, size_t shown_len,
-                       struct cl_err *err)
+int smtp_client_queue(struct smtp_client *s, const char *cmd, size_t shown_len, struct cl_err *err)
 {
 	size_t len = strlen(cmd);
 
@@ -107,7 +106,7 @@ int smtp_client_flush(struct smtp_client *s, int timeout_ms, struct cl_err *err)
 }
 
 int smtp_client_read_reply(struct smtp_client *s, int timeout_ms, const char *what,
-                            struct cl_err *err)
+                           struct cl_err *err)
 {
 	int r;
 
@@ -124,7 +123,8 @@ int smtp_client_read_reply(struct smtp_client *s, int timeout_ms, const char *wh
 			return err_prefix(err, "%s", what);
 		}
 		if (s->in_sasl && s->line.len >= 4 && memcmp(s->line.data, "334", 3) == 0)
-			smtp_transcript(s, '<', s->line.data[3] == '-' ? "334-********" : "334 ********");
+			smtp_transcript(s, '<',
+			                s->line.data[3] == '-' ? "334-********" : "334 ********");
 		else
 			smtp_transcript(s, '<', buf_cstr(&s->line));
 		r = smtp_reply_feed(&s->reply, s->line.data, s->line.len, err);
@@ -139,11 +139,27 @@ int smtp_client_read_reply(struct smtp_client *s, int timeout_ms, const char *wh
 
 int smtp_client_reply_error(struct smtp_client *s, const char *stage, struct cl_err *err)
 {
+	static const struct {
+		const char *word;
+		enum cl_stage st;
+	} known[] = {{"greeting", CL_STAGE_GREETING},
+	             {"HELO", CL_STAGE_EHLO},
+	             {"EHLO", CL_STAGE_EHLO},
+	             {"STARTTLS", CL_STAGE_STARTTLS},
+	             {"STARTTLS refused", CL_STAGE_STARTTLS}};
 	int c = s->reply.code / 100;
 	enum cl_errclass cls = c == 4 ? CL_ETEMP : c == 5 ? CL_EUNAVAIL : CL_EPROTO;
+	enum cl_stage st = CL_STAGE_NONE;
+	const char *sum;
+	size_t i;
 
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(stage, known[i].word) == 0)
+			st = known[i].st;
 	buf_reset(&s->scratch);
-	return err_set(err, cls, "%s: %s", stage, smtp_reply_summary(&s->reply, &s->scratch));
+	sum = smtp_reply_summary(&s->reply, &s->scratch);
+	err_set(err, cls, "%s: %s", stage, sum);
+	return err_reply(err, st, s->reply.code, s->reply.enh, sum);
 }
 
 static int smtp_ehlo(struct smtp_client *s, struct cl_err *err)
@@ -204,13 +220,13 @@ static int smtp_tls_handshake(struct smtp_client *s, const char *tag, struct cl_
 	smtp_client_set_state(s, SMTP_S_TLS);
 	if (dropped)
 		smtp_client_note(s,
-		                  "discarded %zu bytes the server sent before the TLS handshake "
-		                  "(STARTTLS injection?)",
-		                  dropped);
+		                 "discarded %zu bytes the server sent before the TLS handshake "
+		                 "(STARTTLS injection?)",
+		                 dropped);
 	if (s->p->transcript) {
 		tls_session_peer_summary(conn_tls(s->conn), &info);
 		smtp_client_note(s, "TLS %s %s; %s", tls_session_version(conn_tls(s->conn)),
-		                  tls_session_cipher(conn_tls(s->conn)), buf_cstr(&info));
+		                 tls_session_cipher(conn_tls(s->conn)), buf_cstr(&info));
 	}
 	buf_free(&info);
 	return 0;
@@ -287,15 +303,17 @@ static int smtp_auth_exchange(struct smtp_client *s, struct sasl_client *sc, str
 	s->in_sasl = 0;
 	if (rejected) {
 		int c = s->reply.code;
+		const char *sum;
 		buf_reset(&s->scratch);
+		sum = smtp_reply_summary(&s->reply, &s->scratch);
 		err_set(err,
 		        c / 100 == 4                       ? CL_ETEMP
 		        : c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
 		        : c / 100 == 5                     ? CL_EAUTH
 		                                           : CL_EPROTO,
 		        "AUTH %s as %s rejected: %s", mech,
-		        s->p->creds.user ? s->p->creds.user : "",
-		        smtp_reply_summary(&s->reply, &s->scratch));
+		        s->p->creds.user ? s->p->creds.user : "", sum);
+		err_reply(err, CL_STAGE_AUTH, c, s->reply.enh, sum);
 	} else if (r < 0) {
 		err_prefix(err, "AUTH %s", mech);
 	}
@@ -362,7 +380,7 @@ static int smtp_auth(struct smtp_client *s, struct cl_err *err)
 }
 
 int smtp_client_open(struct smtp_client **out, const struct smtp_client_params *p,
-                      struct cl_err *err)
+                     struct cl_err *err)
 {
 	struct smtp_client *s;
 	struct conn_opts co;
@@ -389,7 +407,7 @@ int smtp_client_open(struct smtp_client **out, const struct smtp_client_params *
 	co.proxy_host = p->proxy_host;
 	co.proxy_port = p->proxy_port;
 	if (conn_open(&s->conn, p->host, p->port, &co, err) < 0)
-		return -1;
+		return err_reply(err, CL_STAGE_CONNECT, 0, NULL, NULL);
 	smtp_client_set_state(s, SMTP_S_CONNECTED);
 	smtp_client_note(s, "connected to %s (%s)", p->host, conn_peer(s->conn));
 	/* Build the TLS context (trust store, verification policy) while the

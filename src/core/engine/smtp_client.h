@@ -83,6 +83,7 @@ struct smtp_message {
 struct smtp_rcpt_status {
 	int code;           /* reply code to RCPT TO, 0 if never answered */
 	char reply[512];    /* the reply on one line */
+	char enh[16];       /* its enhanced status code, or "" */
 };
 
 struct smtp_result {
@@ -90,6 +91,7 @@ struct smtp_result {
 	size_t nrcpt;
 	int code;                      /* final reply to the data, 0 if none */
 	char reply[512];               /* that reply on one line */
+	char enh[16];                  /* its enhanced status code, or "" */
 	char auth_mech[32];            /* mechanism used, "" if none */
 	char warning[CL_ERR_MSG_MAX + 64]; /* something the user should know, or "" */
 };

@@ -43,6 +43,7 @@ void hdr_begin(struct hdr *h, struct buf *out, const char *name)
 	h->has_ew = 0;
 	h->failed = 0;
 	h->cs = NULL;
+	h->fold_col = 0;
 	hdr_emit(h, name, strlen(name));
 	hdr_emit(h, ":", 1);
 }
@@ -54,7 +55,7 @@ void hdr_set_charset(struct hdr *h, struct charset *cs)
 
 void hdr_token(struct hdr *h, const char *tok, size_t len)
 {
-	size_t limit = h->has_ew ? HDR_EW_LINE : HDR_FOLD_COL;
+	size_t limit = h->has_ew ? HDR_EW_LINE : h->fold_col ? h->fold_col : HDR_FOLD_COL;
 
 	if (h->has_token && h->col + 1 + len > limit)
 		hdr_fold(h);

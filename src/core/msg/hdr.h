@@ -30,6 +30,7 @@ struct hdr {
 	int has_ew;         /* the current line holds an encoded-word */
 	int failed;         /* an append failed; everything after is a no-op */
 	struct charset *cs; /* charset of encoded-words; NULL: UTF-8 */
+	size_t fold_col;    /* fold tokens before this column; 0: HDR_FOLD_COL */
 };
 
 /* Start the field "Name:" (encoded-words in UTF-8). */

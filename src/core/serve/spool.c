@@ -5,6 +5,7 @@
  * descriptors (openat/renameat) so a message never changes directory by name.
  */
 #include "serve/spool.h"
+#include "serve/spool_env.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,14 +30,6 @@ struct spool_writer {
 	char qid[SPOOL_QID_LEN + 1];
 	off_t size;
 };
-
-static const char *const spool_rstate_names[] = {"pending", "deferred", "delivered", "failed",
-                                                 "bounced"};
-
-const char *spool_rstate_name(enum spool_rstate s)
-{
-	return spool_rstate_names[s];
-}
 
 static int spool_opendir(const char *dir, const char *sub, struct cl_err *err)
 {
@@ -176,69 +169,6 @@ const char *spool_dir(const struct spool *sp)
 	return sp->dir;
 }
 
-void spool_env_init(struct spool_envelope *e)
-{
-	memset(e, 0, sizeof(*e));
-}
-
-static char *spool_strdup(const char *s)
-{
-	return strdup(s != NULL && *s != '\0' ? s : "-");
-}
-
-int spool_env_add_rcpt(struct spool_envelope *e, const char *addr, enum spool_class cls,
-                       const char *target, const char *notify, const char *orcpt)
-{
-	struct spool_rcpt *r;
-
-	if (e->nrcpt >= SPOOL_RCPT_MAX)
-		return -1;
-	if (e->nrcpt == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 8;
-		r = realloc(e->rcpt, cap * sizeof(*r));
-		if (r == NULL)
-			return -1;
-		e->rcpt = r;
-		e->cap = cap;
-	}
-	r = &e->rcpt[e->nrcpt];
-	memset(r, 0, sizeof(*r));
-	r->cls = cls;
-	r->addr = strdup(addr);
-	r->target = spool_strdup(target);
-	r->notify = spool_strdup(notify);
-	r->orcpt = spool_strdup(orcpt);
-	if (r->addr == NULL || r->target == NULL || r->notify == NULL || r->orcpt == NULL) {
-		free(r->addr);
-		free(r->target);
-		free(r->notify);
-		free(r->orcpt);
-		return -1;
-	}
-	e->nrcpt++;
-	return 0;
-}
-
-void spool_env_free(struct spool_envelope *e)
-{
-	size_t i;
-
-	for (i = 0; i < e->nrcpt; i++) {
-		free(e->rcpt[i].addr);
-		free(e->rcpt[i].target);
-		free(e->rcpt[i].notify);
-		free(e->rcpt[i].orcpt);
-		free(e->rcpt[i].last_text);
-	}
-	free(e->rcpt);
-	free(e->client);
-	free(e->helo);
-	free(e->auth);
-	free(e->from);
-	free(e->from_params);
-	memset(e, 0, sizeof(*e));
-}
-
 static void spool_new_qid(struct spool *sp, char *qid)
 {
 	struct timeval tv;
@@ -267,26 +197,6 @@ static int spool_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
-}
-
-static int spool_env_format(const struct spool_envelope *e, struct buf *b)
-{
-	size_t i;
-	int r = 0;
-
-	r |= buf_printf(b, "clsmtpd-spool 1\nid\t%s\ntime\t%lld\nclient\t%s\nhelo\t%s\nauth\t%s\n",
-	                e->qid, (long long)e->arrival, e->client ? e->client : "-",
-	                e->helo ? e->helo : "-", e->auth ? e->auth : "-");
-	r |= buf_printf(b, "from\t%s\t%s\n", e->from ? e->from : "",
-	                e->from_params && *e->from_params ? e->from_params : "-");
-	for (i = 0; i < e->nrcpt; i++) {
-		const struct spool_rcpt *rc = &e->rcpt[i];
-		r |= buf_printf(b, "rcpt\t%zu\t%s\t%s\t%s\t%s\t%s\n", i,
-		                rc->cls == SPOOL_LOCAL ? "local" : "relay", rc->addr, rc->target,
-		                rc->notify, rc->orcpt);
-	}
-	r |= buf_adds(b, "data\n");
-	return r;
 }
 
 int spool_writer_begin(struct spool *sp, struct spool_envelope *env, struct spool_writer **out,
@@ -437,131 +347,34 @@ int spool_scan(struct spool *sp, int (*cb)(void *arg, const char *qid), void *ar
 	return r;
 }
 
-/* Split line at TABs into at most max fields (in place); returns the count. */
-static size_t spool_fields(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-	char *p = line;
-
-	while (n < max) {
-		f[n++] = p;
-		p = strchr(p, '\t');
-		if (p == NULL)
-			break;
-		*p++ = '\0';
-	}
-	return n;
-}
-
-static int spool_parse_env_line(struct spool_envelope *e, char *line)
-{
-	char *f[8];
-	size_t n = spool_fields(line, f, 8);
-
-	if (strcmp(f[0], "id") == 0 && n == 2)
-		return strcmp(f[1], e->qid) == 0 ? 0 : -1;
-	if (strcmp(f[0], "time") == 0 && n == 2) {
-		e->arrival = (time_t)strtoll(f[1], NULL, 10);
-		return 0;
-	}
-	if (strcmp(f[0], "client") == 0 && n == 2 && e->client == NULL)
-		return (e->client = strdup(f[1])) ? 0 : -1;
-	if (strcmp(f[0], "helo") == 0 && n == 2 && e->helo == NULL)
-		return (e->helo = strdup(f[1])) ? 0 : -1;
-	if (strcmp(f[0], "auth") == 0 && n == 2 && e->auth == NULL)
-		return (e->auth = strdup(f[1])) ? 0 : -1;
-	if (strcmp(f[0], "from") == 0 && n == 3 && e->from == NULL) {
-		e->from = strdup(f[1]);
-		e->from_params = strdup(f[2]);
-		return e->from && e->from_params ? 0 : -1;
-	}
-	if (strcmp(f[0], "rcpt") == 0 && n == 7) {
-		if (strtoul(f[1], NULL, 10) != e->nrcpt)
-			return -1;
-		return spool_env_add_rcpt(e, f[3],
-		                          strcmp(f[2], "local") == 0 ? SPOOL_LOCAL : SPOOL_RELAY,
-		                          f[4], f[5], f[6]);
-	}
-	return -1;
-}
-
-static int spool_apply_record(struct spool_envelope *e, char *line)
-{
-	char *f[5];
-	size_t n = spool_fields(line, f, 5), i;
-	struct spool_rcpt *r;
-
-	if (n != 5 || strlen(f[0]) != 1)
-		return -1;
-	i = strtoul(f[1], NULL, 10);
-	if (i >= e->nrcpt)
-		return -1;
-	r = &e->rcpt[i];
-	switch (f[0][0]) {
-	case 'D':
-		r->state = SPOOL_DELIVERED;
-		break;
-	case 'F':
-		r->state = SPOOL_FAILED;
-		break;
-	case 'B':
-		r->state = SPOOL_BOUNCED;
-		break;
-	case 'T':
-		r->state = SPOOL_DEFERRED;
-		r->attempts++;
-		r->next_try = (time_t)strtoll(f[3], NULL, 10);
-		break;
-	default:
-		return -1;
-	}
-	free(r->last_text);
-	r->last_text = strdup(f[4]);
-	return 0;
-}
-
-/* Read fd (from its current position) line by line into cb until "data"
- * (envelope) or EOF (journal). Lines without LF at EOF are ignored. */
-static int spool_read_lines(int fd, int stop_at_data, off_t *consumed,
-                            int (*cb)(struct spool_envelope *, char *), struct spool_envelope *e)
+/* Read fd from its current position into a reader of the given mode until
+ * the envelope's "data" line (returns 0, *consumed set) or EOF (a journal:
+ * 0; an envelope cut short: -1). -1 too on damaged text. */
+static int spool_read_lines(int fd, enum spool_read_mode mode, off_t *consumed,
+                            struct spool_envelope *e)
 {
 	char chunk[4096];
-	struct buf line = BUF_INIT(SPOOL_LINE_MAX);
-	off_t off = 0;
-	int first = stop_at_data;
+	struct spool_reader rd;
+	int r;
 
+	spool_reader_init(&rd, mode);
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk)), i;
+		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			buf_free(&line);
-			return stop_at_data ? -1 : 0;
+			r = mode == SPOOL_READ_ENVELOPE ? -1 : 0;
+			break;
 		}
-		for (i = 0; i < n; i++) {
-			off++;
-			if (chunk[i] != '\n') {
-				if (buf_addc(&line, chunk[i]) < 0)
-					goto bad;
-				continue;
-			}
-			if (first) {
-				if (strcmp(line.data ? line.data : "", "clsmtpd-spool 1") != 0)
-					goto bad;
-				first = 0;
-			} else if (stop_at_data && strcmp(buf_cstr(&line), "data") == 0) {
-				*consumed = off;
-				buf_free(&line);
-				return 0;
-			} else if (cb(e, line.data ? line.data : (char *)"") < 0) {
-				goto bad;
-			}
-			buf_reset(&line);
+		r = spool_reader_feed(&rd, e, chunk, (size_t)n);
+		if (r != 0) {
+			*consumed = rd.consumed;
+			r = r > 0 ? 0 : -1;
+			break;
 		}
 	}
-bad:
-	buf_free(&line);
-	return -1;
+	spool_reader_free(&rd);
+	return r;
 }
 
 int spool_load(struct spool *sp, const char *qid, struct spool_envelope *env, struct cl_err *err)
@@ -575,7 +388,7 @@ int spool_load(struct spool *sp, const char *qid, struct spool_envelope *env, st
 	fd = openat(sp->msgfd, qid, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(err, CL_EIO, "spool: open msg/%s: %s", qid, strerror(errno));
-	if (spool_read_lines(fd, 1, &env->data_offset, spool_parse_env_line, env) < 0 ||
+	if (spool_read_lines(fd, SPOOL_READ_ENVELOPE, &env->data_offset, env) < 0 ||
 	    env->from == NULL) {
 		close(fd);
 		spool_env_free(env);
@@ -587,7 +400,7 @@ int spool_load(struct spool *sp, const char *qid, struct spool_envelope *env, st
 		off_t dummy;
 		/* A damaged record stops the replay: the recipients stay pending
 		 * (at least once, never lost). */
-		spool_read_lines(fd, 0, &dummy, spool_apply_record, env);
+		spool_read_lines(fd, SPOOL_READ_JOURNAL, &dummy, env);
 		close(fd);
 	} else if (errno != ENOENT) {
 		spool_env_free(env);
@@ -610,22 +423,18 @@ int spool_data_fd(struct spool *sp, const struct spool_envelope *env, struct cl_
 }
 
 int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char kind, time_t next_try,
-                 const char *text, struct cl_err *err)
+                 const struct outcome *o, struct cl_err *err)
 {
 	struct buf b = BUF_INIT(SPOOL_LINE_MAX);
-	char line[SPOOL_LINE_MAX - 64];
-	size_t i;
 	int fd, created;
 	struct stat st;
 
 	if (n >= env->nrcpt || strchr("DFTB", kind) == NULL || kind == '\0')
 		return err_set(err, CL_ESOFTWARE, "spool: bad record");
-	/* One line of text, no TABs: it is a journal field. */
-	for (i = 0; text != NULL && text[i] != '\0' && i < sizeof(line) - 1; i++)
-		line[i] = (text[i] == '\t' || text[i] == '\n' || text[i] == '\r') ? ' ' : text[i];
-	line[i] = '\0';
-	buf_printf(&b, "%c\t%zu\t%lld\t%lld\t%s\n", kind, n, (long long)time(NULL),
-	           kind == 'T' ? (long long)next_try : 0LL, line);
+	if (spool_journal_format(&b, kind, n, time(NULL), next_try, o) < 0) {
+		buf_free(&b);
+		return err_set(err, CL_ESOFTWARE, "spool: record too long");
+	}
 	created = fstatat(sp->statefd, env->qid, &st, 0) < 0;
 	fd = openat(sp->statefd, env->qid, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0 || spool_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0 ||
@@ -639,7 +448,7 @@ int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char ki
 	close(fd);
 	/* Apply to the in-memory copy as spool_load would. */
 	b.data[b.len - 1] = '\0';
-	spool_apply_record(env, b.data);
+	spool_journal_apply(env, b.data);
 	buf_free(&b);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include "base/buf.h"
 #include "base/err.h"
+#include "serve/outcome.h"
 
 #define SPOOL_QID_LEN 20
 /* Journal lines and envelope lines are at most this long. */
@@ -37,7 +38,8 @@ struct spool_rcpt {
 	enum spool_rstate state;
 	int attempts;    /* T records so far */
 	time_t next_try; /* for SPOOL_DEFERRED */
-	char *last_text; /* text of the last record, or NULL */
+	struct outcome last; /* the outcome of the last record */
+	char *last_text;     /* its sentence (outcome_text), or NULL */
 };
 
 struct spool_envelope {
@@ -98,7 +100,7 @@ int spool_data_fd(struct spool *sp, const struct spool_envelope *env, struct cl_
 /* Journal an outcome for recipient n: kind 'D', 'F', 'T' (with next_try)
  * or 'B'; the line is fsynced before this returns. Updates env too. */
 int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char kind, time_t next_try,
-                 const char *text, struct cl_err *err);
+                 const struct outcome *o, struct cl_err *err);
 /* 1 if every recipient is final. */
 int spool_all_final(const struct spool_envelope *env);
 /* Remove msg/QID then state/QID (each durable) once every recipient is final. */
