@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/utf8.h"
 #include "log.h"
 #include "policy.h"
 
@@ -115,7 +116,7 @@ static int dsn_queue(const struct conf *c, struct spool *sp, const struct spool_
 		goto out;
 	de.from = strdup("");
 	de.from_params =
-	    strdup(dsn_has_8bit(orig.data ? orig.data : "", orig.len)
+	    strdup(!utf8_is_ascii(orig.data ? orig.data : "", orig.len)
 	               ? (dsn_has_param(env->from_params, "SMTPUTF8") ? "BODY=8BITMIME SMTPUTF8"
 	                                                              : "BODY=8BITMIME")
 	               : (dsn_has_param(env->from_params, "SMTPUTF8") ? "SMTPUTF8" : "-"));

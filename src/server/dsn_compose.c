@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/utf8.h"
 #include "base/xtext.h"
 #include "msg/hdr.h"
 
@@ -101,16 +102,6 @@ void dsn_date(time_t t, char *out, size_t n)
 	strftime(out, n, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
-int dsn_has_8bit(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			return 1;
-	return 0;
-}
-
 /* The length of the header section of orig, including its empty line (or
  * up to the last whole line of what we have). */
 static size_t dsn_header_len(const char *orig, size_t len)
@@ -150,12 +141,12 @@ static int dsn_utf8(const struct dsn_report *r)
 	int utf8 = 0;
 
 	if (dsn_has_param(r->env->from_params, "SMTPUTF8") ||
-	    dsn_has_8bit(r->env->from, strlen(r->env->from)))
+	    !utf8_is_ascii(r->env->from, strlen(r->env->from)))
 		return 1;
 	for (i = 0; i < r->nrcpt && !utf8; i++) {
 		const struct spool_rcpt *rc = &r->env->rcpt[r->rcpt[i]];
 		const char *text = dsn_text_of(r, rc, &scratch);
-		if (dsn_has_8bit(rc->addr, strlen(rc->addr)) || dsn_has_8bit(text, strlen(text)))
+		if (!utf8_is_ascii(rc->addr, strlen(rc->addr)) || !utf8_is_ascii(text, strlen(text)))
 			utf8 = 1;
 	}
 	buf_free(&scratch);
@@ -194,7 +185,7 @@ static int dsn_recipient_fields(struct buf *out, const struct dsn_report *r,
 
 	buf_adds(out, "\r\n");
 	buf_printf(&v, "%s; %s",
-	           utf8 && dsn_has_8bit(rc->addr, strlen(rc->addr)) ? "utf-8" : "rfc822", rc->addr);
+	           utf8 && !utf8_is_ascii(rc->addr, strlen(rc->addr)) ? "utf-8" : "rfc822", rc->addr);
 	bad |= dsn_field(out, "Final-Recipient", buf_cstr(&v));
 	if (strcmp(rc->orcpt, "-") != 0 && strchr(rc->orcpt, ';') != NULL &&
 	    xtext_decode(strchr(rc->orcpt, ';') + 1, &dec) == 0) {
@@ -327,7 +318,7 @@ int dsn_compose(const struct dsn_report *r, struct buf *out)
 
 	/* 3: the message, or its header section (RFC 6522 3: text/rfc822-headers). */
 	n = hdrs_only ? dsn_header_len(r->orig, r->orig_len) : r->orig_len;
-	bit8 = dsn_has_8bit(r->orig, n);
+	bit8 = !utf8_is_ascii(r->orig, n);
 	buf_printf(out, "--%s\r\n", buf_cstr(&boundary));
 	buf_printf(out, "Content-Description: %s\r\nContent-Type: %s\r\n",
 	           !failed     ? (hdrs_only ? "Message Headers" : "Message")

@@ -49,8 +49,6 @@ struct dsn_report {
 int dsn_compose(const struct dsn_report *r, struct buf *out);
 /* The Date: form of t (RFC 5322 3.3) in local time; n >= 64. */
 void dsn_date(time_t t, char *out, size_t n);
-/* 1 if p[0..n) holds a byte >= 0x80. */
-int dsn_has_8bit(const char *p, size_t n);
 /* 1 if the MAIL FROM parameters (space-separated words) hold word whole. */
 int dsn_has_param(const char *params, const char *word);
 

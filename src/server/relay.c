@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "dsn.h"
 #include "log.h"
 #include "queuectl.h"
@@ -95,8 +96,7 @@ static char *relay_dest_of(const struct relay_agent *a, const char *addr)
 
 	if (a->rc->mode != RELAY_MODE_MX && relay_conf_route(a->rc, d) == NULL)
 		d = "";
-	if ((r = strdup(d)) == NULL)
-		abort();
+	r = xstrdup(d);
 	for (p = r; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
@@ -202,10 +202,7 @@ static void relay_add_item(struct relay_agent *a, const char *qid, char *dest)
 {
 	if (a->nitem == a->capitem) {
 		size_t cap = a->capitem ? a->capitem * 2 : 64;
-		void *p = realloc(a->item, cap * sizeof(*a->item));
-		if (p == NULL)
-			abort();
-		a->item = p;
+		a->item = xreallocarray(a->item, cap, sizeof(*a->item));
 		a->capitem = cap;
 	}
 	memcpy(a->item[a->nitem].qid, qid, SPOOL_QID_LEN + 1);
@@ -297,10 +294,7 @@ static int relay_scan_one(void *arg, const char *qid)
 		a->next_due = due;
 	if (a->nbuilding == a->capbuilding) {
 		size_t cap = a->capbuilding ? a->capbuilding * 2 : 64;
-		void *p = realloc(a->building, cap * sizeof(*a->building));
-		if (p == NULL)
-			abort();
-		a->building = p;
+		a->building = xreallocarray(a->building, cap, sizeof(*a->building));
 		a->capbuilding = cap;
 	}
 	memcpy(a->building[a->nbuilding].qid, qid, SPOOL_QID_LEN + 1);
@@ -393,8 +387,7 @@ static int relay_connect(struct relay_agent *a, const char *dest, int *permanent
 	if ((rt = relay_conf_route(a->rc, dest)) != NULL)
 		return relay_open(a, rt->host, rt->port, 0, err);
 	/* The local host, for the loop check (RFC 5321 5.1). */
-	if ((listen = calloc(a->c->nlisten ? a->c->nlisten : 1, sizeof(*listen))) == NULL)
-		abort();
+	listen = xcalloc(a->c->nlisten ? a->c->nlisten : 1, sizeof(*listen));
 	for (i = 0; i < a->c->nlisten; i++)
 		listen[i] = a->c->listen[i].host;
 	self.hostname = a->c->hostname;
@@ -412,38 +405,6 @@ static int relay_connect(struct relay_agent *a, const char *dest, int *permanent
 		log_msg(LOG_INFO, "relay: MX %s of %s: %s", mx[i].host, dest, err->msg);
 	}
 	return -1;
-}
-
-struct relay_body {
-	int fd;
-	long long left;
-};
-
-static int relay_body_read(void *arg, struct buf *out, size_t max, struct cl_err *err)
-{
-	struct relay_body *b = arg;
-	char tmp[65536];
-	size_t got = 0;
-
-	while (got < max && b->left > 0) {
-		size_t want = max - got < sizeof(tmp) ? max - got : sizeof(tmp);
-		ssize_t n;
-		/* The last read is shorter (cppcheck wrongly finds this always false). */
-		/* cppcheck-suppress knownConditionTrueFalse */
-		if ((long long)want > b->left)
-			want = (size_t)b->left;
-		n = read(b->fd, tmp, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return err_set(err, CL_EIO, "spool: reading the message: %s",
-			               n < 0 ? strerror(errno) : "shorter than its size");
-		if (buf_add(out, tmp, (size_t)n) < 0)
-			return err_set(err, CL_ESOFTWARE, "out of memory");
-		got += (size_t)n;
-		b->left -= n;
-	}
-	return b->left > 0;
 }
 
 /* What the connection's failure says: its message as our own words, the
@@ -479,9 +440,8 @@ static void relay_mail_params(const char *params, struct relay_mail_params *mp)
 			mp->ret = "HDRS";
 		else if (w == 8 && strncasecmp(p, "RET=FULL", w) == 0)
 			mp->ret = "FULL";
-		else if (w > 6 && strncasecmp(p, "ENVID=", 6) == 0 && mp->envid == NULL &&
-		         (mp->envid = strndup(p + 6, w - 6)) == NULL)
-			abort();
+		else if (w > 6 && strncasecmp(p, "ENVID=", 6) == 0 && mp->envid == NULL)
+			mp->envid = xstrndup(p + 6, w - 6);
 		p += w;
 		while (*p == ' ')
 			p++;
@@ -522,7 +482,8 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 {
 	struct smtp_message m;
 	struct smtp_result res;
-	struct relay_body body;
+	struct smtp_fd_source body;
+	int fd = -1;
 	struct cl_err err;
 	struct stat st;
 	struct outcome o, done;
@@ -534,12 +495,10 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	err_clear(&err);
 	outcome_init(&o);
 	outcome_init(&done);
-	rcpts = calloc(n, sizeof(*rcpts));
-	notify = calloc(n, sizeof(*notify));
-	orcpt = calloc(n, sizeof(*orcpt));
-	ok = calloc(n, sizeof(*ok));
-	if (rcpts == NULL || notify == NULL || orcpt == NULL || ok == NULL)
-		abort();
+	rcpts = xcalloc(n, sizeof(*rcpts));
+	notify = xcalloc(n, sizeof(*notify));
+	orcpt = xcalloc(n, sizeof(*orcpt));
+	ok = xcalloc(n, sizeof(*ok));
 	for (k = 0; k < n; k++) {
 		rcpts[k] = env->rcpt[idx[k]].addr;
 		notify[k] = relay_dsn_value(env->rcpt[idx[k]].notify);
@@ -547,21 +506,20 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	}
 	relay_mail_params(env->from_params, &mp);
 	smtp_result_init(&res);
-	body.fd = spool_data_fd(a->sp, env, &err);
-	if (body.fd < 0 || fstat(body.fd, &st) < 0) {
+	fd = spool_data_fd(a->sp, env, &err);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		relay_conn_outcome(&o, &err);
 		for (k = 0; k < n; k++)
 			relay_note(a, env, idx[k], 'T', &o);
 		goto out;
 	}
-	body.left = (long long)st.st_size - (long long)env->data_offset;
 	memset(&m, 0, sizeof(m));
+	/* the message, from where spool_data_fd left fd */
+	smtp_body_from_fd(&m.body, &body, fd, (long long)st.st_size - (long long)env->data_offset,
+	                  "spool");
 	m.from = env->from;
 	m.rcpts = rcpts;
 	m.nrcpt = n;
-	m.body.read = relay_body_read;
-	m.body.arg = &body;
-	m.body.size = body.left;
 	m.body_8bit = mp.body_8bit;
 	m.smtputf8 = mp.smtputf8;
 	m.ret = mp.ret;
@@ -626,8 +584,8 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	if (r < 0 || last)
 		relay_close(a);
 out:
-	if (body.fd >= 0)
-		close(body.fd);
+	if (fd >= 0)
+		close(fd);
 	smtp_result_free(&res);
 	free(rcpts);
 	free(notify);

@@ -32,6 +32,15 @@ char *xstrndup(const char *s, size_t n)
 	return d;
 }
 
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		xalloc_fail();
+	return p;
+}
+
 void *xreallocarray(void *p, size_t n, size_t size)
 {
 	void *q;

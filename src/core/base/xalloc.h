@@ -11,6 +11,7 @@
 
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+void *xcalloc(size_t n, size_t size);
 /* realloc of n elements of size bytes, n * size checked for overflow. */
 void *xreallocarray(void *p, size_t n, size_t size);
 

@@ -251,6 +251,25 @@ static int smtp_starttls(struct smtp_client *s, struct cl_err *err)
 	/* RFC 3207 4.2: forget everything learnt before TLS, ask again. */
 	return smtp_ehlo(s, err);
 }
+int smtp_client_auth_refused(struct smtp_client *s, const char *mech, struct cl_err *err)
+{
+	int c = s->reply.code;
+	const char *sum;
+
+	buf_reset(&s->scratch);
+	sum = smtp_reply_summary(&s->reply, &s->scratch);
+	/* 534/538: the mechanism needs more than we have (RFC 4954 6), 504
+	 * it is unknown: another may work; any other 5xx refuses us. */
+	err_set(err,
+	        c / 100 == 4                       ? CL_ETEMP
+	        : c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
+	        : c / 100 == 5                     ? CL_EAUTH
+	                                           : CL_EPROTO,
+	        "AUTH %s as %s rejected: %s", mech, s->p->creds.user ? s->p->creds.user : "", sum);
+	err_reply(err, CL_STAGE_AUTH, c, s->reply.enh, sum);
+	return -1;
+}
+
 
 /* Run a challenge-response exchange now (everything that is not one-shot,
  * or any mechanism when the server does not pipeline). */
@@ -302,18 +321,7 @@ static int smtp_auth_exchange(struct smtp_client *s, struct sasl_client *sc, str
 	}
 	s->in_sasl = 0;
 	if (rejected) {
-		int c = s->reply.code;
-		const char *sum;
-		buf_reset(&s->scratch);
-		sum = smtp_reply_summary(&s->reply, &s->scratch);
-		err_set(err,
-		        c / 100 == 4                       ? CL_ETEMP
-		        : c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
-		        : c / 100 == 5                     ? CL_EAUTH
-		                                           : CL_EPROTO,
-		        "AUTH %s as %s rejected: %s", mech,
-		        s->p->creds.user ? s->p->creds.user : "", sum);
-		err_reply(err, CL_STAGE_AUTH, c, s->reply.enh, sum);
+		smtp_client_auth_refused(s, mech, err);
 	} else if (r < 0) {
 		err_prefix(err, "AUTH %s", mech);
 	}

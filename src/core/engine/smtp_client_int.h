@@ -70,4 +70,9 @@ int smtp_client_read_reply(struct smtp_client *s, int timeout_ms, const char *wh
  * the message is "<stage>: <reply summary>". */
 int smtp_client_reply_error(struct smtp_client *s, const char *stage, struct cl_err *err);
 
+/* An AUTH refusal in s->reply as an error (class by reply code, the reply
+ * kept as data); returns -1. One mapping for the engine, the pipelined
+ * AUTH and the doctor's probe. */
+int smtp_client_auth_refused(struct smtp_client *s, const char *mech, struct cl_err *err);
+
 #endif

@@ -199,16 +199,7 @@ int smtp_probe_auth(struct smtp_client *s, struct cl_err *err)
 			r = sasl_client_finish(s->auth_pending, err);
 			s->authenticated = r == 0;
 		} else {
-			/* The same classes as the engine's own exchange. */
-			buf_reset(&s->scratch);
-			r = err_set(err,
-			            c / 100 == 4                       ? CL_ETEMP
-			            : c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
-			            : c / 100 == 5                     ? CL_EAUTH
-			                                               : CL_EPROTO,
-			            "AUTH %s as %s rejected: %s", mech,
-			            s->p->creds.user ? s->p->creds.user : "",
-			            smtp_reply_summary(&s->reply, &s->scratch));
+			r = smtp_client_auth_refused(s, mech, err);
 		}
 	}
 	sasl_client_free(s->auth_pending);

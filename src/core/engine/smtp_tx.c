@@ -96,17 +96,7 @@ int smtp_tx_read_replies(struct smtp_tx *t, struct cl_err *err)
 				if (sasl_client_finish(s->auth_pending, &t->oc.auth_err) == 0)
 					s->authenticated = 1;
 			} else {
-				int c = s->reply.code;
-				const char *sum;
-				buf_reset(&s->scratch);
-				sum = smtp_reply_summary(&s->reply, &s->scratch);
-				err_set(&t->oc.auth_err,
-				        c / 100 == 4                       ? CL_ETEMP
-				        : c == 534 || c == 538 || c == 504 ? CL_EUNAVAIL
-				                                           : CL_EAUTH,
-				        "AUTH %s as %s rejected: %s", s->auth_mech,
-				        s->p->creds.user ? s->p->creds.user : "", sum);
-				err_reply(&t->oc.auth_err, CL_STAGE_AUTH, c, s->reply.enh, sum);
+				smtp_client_auth_refused(s, s->auth_mech, &t->oc.auth_err);
 			}
 			sasl_client_free(s->auth_pending);
 			s->auth_pending = NULL;

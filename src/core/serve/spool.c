@@ -17,6 +17,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
+
 struct spool {
 	char *dir;
 	int tmpfd, msgfd, statefd;
@@ -183,22 +185,6 @@ static void spool_new_qid(struct spool *sp, char *qid)
 	buf_free(&b);
 }
 
-static int spool_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int spool_writer_begin(struct spool *sp, struct spool_envelope *env, struct spool_writer **out,
                        struct cl_err *err)
 {
@@ -223,7 +209,7 @@ int spool_writer_begin(struct spool *sp, struct spool_envelope *env, struct spoo
 	memcpy(env->qid, w->qid, sizeof(env->qid));
 	if (env->arrival == 0)
 		env->arrival = time(NULL);
-	if (spool_env_format(env, &b) < 0 || spool_write_all(w->fd, b.data, b.len) < 0) {
+	if (spool_env_format(env, &b) < 0 || fd_write_all(w->fd, b.data, b.len) < 0) {
 		err_set(err, CL_EIO, "spool: write envelope: %s", strerror(errno));
 		buf_free(&b);
 		spool_writer_abort(w);
@@ -236,7 +222,7 @@ int spool_writer_begin(struct spool *sp, struct spool_envelope *env, struct spoo
 
 int spool_writer_write(struct spool_writer *w, const void *p, size_t n, struct cl_err *err)
 {
-	if (spool_write_all(w->fd, p, n) < 0)
+	if (fd_write_all(w->fd, p, n) < 0)
 		return err_set(err, CL_EIO, "spool: write %s: %s", w->qid, strerror(errno));
 	w->size += (off_t)n;
 	return 0;
@@ -437,7 +423,7 @@ int spool_record(struct spool *sp, struct spool_envelope *env, size_t n, char ki
 	}
 	created = fstatat(sp->statefd, env->qid, &st, 0) < 0;
 	fd = openat(sp->statefd, env->qid, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0 || spool_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0 ||
+	if (fd < 0 || fd_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0 ||
 	    (created && fsync(sp->statefd) < 0)) {
 		err_set(err, CL_EIO, "spool: journal %s: %s", env->qid, strerror(errno));
 		if (fd >= 0)
