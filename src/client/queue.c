@@ -501,8 +501,7 @@ void queue_write_error(struct queue *q, int dirfd, const char *id, const char *t
 
 void queue_read_error(struct queue *q, int dirfd, const char *id, struct buf *out)
 {
-	char name[QUEUE_NAME_MAX], tmp[1024];
-	ssize_t n;
+	char name[QUEUE_NAME_MAX];
 	int fd;
 
 	(void)q;
@@ -511,13 +510,8 @@ void queue_read_error(struct queue *q, int dirfd, const char *id, struct buf *ou
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	n = read(fd, tmp, sizeof(tmp) - 1);
+	fd_first_line(fd, 1023, out);
 	close(fd);
-	if (n <= 0)
-		return;
-	tmp[n] = '\0';
-	tmp[strcspn(tmp, "\r\n")] = '\0';
-	buf_adds(out, tmp);
 }
 
 int queue_fail(struct queue *q, const struct queue_name *from, const char *reason,

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
+
 int subst_has_pattern(const char *s)
 {
 	for (; s && *s; s++)
@@ -62,19 +64,16 @@ int subst_expand(const char *in, const struct subst_values *v, const char *what,
 
 static void subst_first_line(const char *path, struct buf *out)
 {
-	char tmp[257];
-	ssize_t n;
+	struct buf line = BUF_INIT(512);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	n = read(fd, tmp, sizeof(tmp) - 1);
+	/* out is replaced only by a line actually read */
+	if (fd_first_line(fd, 256, &line) == 0)
+		buf_set(out, buf_cstr(&line));
 	close(fd);
-	if (n <= 0)
-		return;
-	tmp[n] = '\0';
-	tmp[strcspn(tmp, "\r\n")] = '\0';
-	buf_set(out, tmp);
+	buf_free(&line);
 }
 
 void subst_values(struct subst_values *v, struct buf *user, struct buf *host, struct buf *canon,
