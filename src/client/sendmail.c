@@ -375,10 +375,12 @@ int sendmail_run(int argc, char **argv, struct cl_err *err)
 		goto out;
 	/* msmtp: with no account at all, SMTPSERVER names the server and EMAIL
 	 * the sender. */
-	if (acct == NULL && o.host == NULL && getenv("SMTPSERVER") && getenv("SMTPSERVER")[0]) {
-		o.host = getenv("SMTPSERVER");
-		if (o.from == NULL && getenv("EMAIL") && getenv("EMAIL")[0])
-			o.from = getenv("EMAIL");
+	const char *env_server = getenv("SMTPSERVER");
+	const char *env_email = getenv("EMAIL");
+	if (acct == NULL && o.host == NULL && env_server && env_server[0]) {
+		o.host = env_server;
+		if (o.from == NULL && env_email && env_email[0])
+			o.from = env_email;
 	}
 	if (acct == NULL && o.host == NULL) {
 		err_set(err, CL_ECONFIG,
