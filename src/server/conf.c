@@ -206,9 +206,11 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 		free(c->user);
 		c->user = conf_dup(w[1]);
 	} else if (strcmp(w[0], "spool") == 0 || strcmp(w[0], "users") == 0 ||
-	           strcmp(w[0], "tls_cert") == 0 || strcmp(w[0], "tls_key") == 0) {
+	           strcmp(w[0], "tls_cert") == 0 || strcmp(w[0], "tls_key") == 0 ||
+	           strcmp(w[0], "control_socket") == 0) {
 		char **dst = w[0][0] == 's'   ? &c->spool
 		             : w[0][0] == 'u' ? &c->users
+		             : w[0][0] == 'c' ? &c->ctl_socket
 		             : w[0][4] == 'c' ? &c->cert
 		                              : &c->key;
 		ONE_ARG();
@@ -478,6 +480,12 @@ int conf_load(struct conf **out, const char *file, struct cl_err *err)
 		c->spool = conf_dup(CONF_DEFAULT_SPOOL);
 	if (c->users == NULL)
 		c->users = conf_dup(CONF_DEFAULT_USERS);
+	if (c->ctl_socket == NULL) {
+		struct buf p = BUF_INIT(4096);
+		buf_printf(&p, "%s/ctl", c->spool);
+		c->ctl_socket = conf_dup(buf_cstr(&p));
+		buf_free(&p);
+	}
 	*out = c;
 	return 0;
 bad:
@@ -528,6 +536,7 @@ void conf_free(struct conf *c)
 	free(c->user);
 	free(c->spool);
 	free(c->users);
+	free(c->ctl_socket);
 	free(c->cert);
 	free(c->key);
 	free(c->auth_mechs);

@@ -52,6 +52,7 @@ struct conf_sender {
 struct conf {
 	char *file;
 	char *hostname, *user, *spool, *users, *cert, *key, *auth_mechs;
+	char *ctl_socket; /* control_socket; default SPOOL/ctl */
 	int log_stderr;
 	struct conf_listener *listen;
 	size_t nlisten;

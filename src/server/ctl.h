@@ -1,9 +1,10 @@
 /*
  * ctl.h - "clsmtpd -ban ADDR [SECONDS] | -unban ADDR | -bans | -stats":
- * the administrator talks to the running daemon through a Unix socket in
- * the spool (SPOOL/ctl, mode 0600, created as root). One request line, the
- * answer, then the daemon closes. When no daemon answers, -ban, -unban and
- * -bans work on SPOOL/bans directly, and the next start applies it.
+ * the administrator talks to the running daemon through a Unix socket
+ * (control_socket: /run/clsmtpd/ctl in the packaged configuration, SPOOL/ctl
+ * by default; mode 0600, the daemon's). One request line, the answer, then
+ * the daemon closes. When no daemon answers, -ban, -unban and -bans work on
+ * SPOOL/bans directly, and the next start applies it.
  */
 #ifndef CLSMTPD_CTL_H
 #define CLSMTPD_CTL_H
@@ -13,7 +14,6 @@
 
 #include "base/err.h"
 
-#define CTL_NAME "ctl"
 /* Administrators talking at once; a request line; seconds to send it. */
 #define CTL_CLIENTS_MAX 4
 #define CTL_LINE_MAX    512
@@ -25,8 +25,8 @@
  * exit status (sysexits) after doing what it asks. */
 int ctl_main(int argc, char **argv);
 
-/* Daemon side. Bind SPOOL/ctl (replacing a stale one). */
-int ctl_listen(const char *spool, struct cl_err *err);
+/* Daemon side. Bind the socket at path (replacing a stale one). */
+int ctl_listen(const char *path, struct cl_err *err);
 /* Fill pfd with our descriptors; returns how many (<= CTL_POLLFDS). */
 size_t ctl_pollfds(struct pollfd *pfd);
 /* Serve what poll reported on the n entries ctl_pollfds filled; returns

@@ -22,7 +22,9 @@
 #include "defence_srv.h"
 #include "deliver.h"
 #include "evloop.h"
+#include "conf_print.h"
 #include "log.h"
+#include "metrics.h"
 #include "passwd.h"
 #include "queuectl.h"
 #include "relay.h"
@@ -168,6 +170,11 @@ static int main_drop(struct srv *srv, struct cl_err *err)
 	pw = getpwnam(srv->conf->user);
 	if (pw == NULL)
 		return err_set(err, CL_ECONFIG, "user %s does not exist", srv->conf->user);
+	/* Started as that user already (the systemd unit's User=): nothing
+	 * to drop, and no right to change groups. */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid && getgid() == pw->pw_gid &&
+	    getegid() == pw->pw_gid)
+		return 0;
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		struct buf p = BUF_INIT(4096);
 		buf_printf(&p, "%s%s", srv->conf->spool, dirs[i]);
@@ -288,6 +295,11 @@ int main(int argc, char **argv)
 		return 78;
 	}
 	if (check_only) {
+		/* The effective configuration, defaults included, secrets hidden. */
+		struct buf eff = BUF_INIT((size_t)16 << 20);
+		conf_print(srv.conf, &eff);
+		fputs(buf_cstr(&eff), stdout);
+		buf_free(&eff);
 		printf("clsmtpd: %s: configuration OK (%zu listeners, %zu users)\n", cfile,
 		       srv.conf->nlisten, srv.users.n);
 		main_free_config(&srv);
@@ -305,8 +317,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return 71;
 	}
-	if (ctl_listen(srv.conf->spool, &err) < 0)
-		log_msg(LOG_ERR, "no control socket (-ban, -stats): %s", err.msg);
+	/* Without it -ban and -stats would fail later, silently: refuse to start. */
+	if (ctl_listen(srv.conf->ctl_socket, &err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return err.cls == CL_ECONFIG ? 78 : 73;
+	}
+	if (metrics_init(&err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return 71;
+	}
 	if (!foreground) {
 		pid_t pid = fork();
 		if (pid < 0) {

@@ -23,6 +23,7 @@
 
 #include "dsn.h"
 #include "log.h"
+#include "metrics.h"
 #include "queuectl.h"
 #include "relay_mx.h"
 #include "engine/smtp_client.h"
@@ -147,6 +148,11 @@ static void relay_note(struct relay_agent *a, struct spool_envelope *env, size_t
 	        : kind == 'T' ? "deferred"
 	                      : "bounced",
 	        buf_cstr(&t));
+	metrics_outcome(METRICS_RELAY, kind == 'D'   ? METRICS_SENT
+	                               : kind == 'T' ? METRICS_DEFERRED
+	                                             : METRICS_BOUNCED);
+	if (kind == 'D')
+		metrics_relay_delay((long long)(now - env->arrival));
 	buf_free(&t);
 }
 
