@@ -182,6 +182,13 @@ int ctl_listen(const char *path, struct cl_err *err)
 		return -1;
 	}
 	umask(old);
+	/* bind gave it 0777 & ~077; 0600 says what it is for: read and write. */
+	if (chmod(sun.sun_path, 0600) < 0) {
+		err_set(err, CL_EIO, "control socket %s: chmod: %s", sun.sun_path, strerror(errno));
+		close(fd);
+		unlink(sun.sun_path);
+		return -1;
+	}
 	ctl_lfd = fd;
 	return 0;
 }

@@ -285,6 +285,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return 78;
 	}
+	if (srv.conf->user != NULL) {
+		const struct passwd *pw = getpwnam(srv.conf->user);
+		if (pw != NULL)
+			srv.conf->relay.secret_uid = (long)pw->pw_uid;
+	}
 	if (users_load(&srv.users, srv.conf->users, 1, &err) < 0 ||
 	    (srv.conf->cert &&
 	     tls_server_ctx_new(&srv.tls, srv.conf->cert, srv.conf->key, &err) < 0) ||
