@@ -118,6 +118,17 @@ else
 	not_ok "systemd-analyze verify: the three units are clean" "$(head -n 5 "$W/verify.out")"
 fi
 
+# The drop-in of man 8 clsmtpd for Maildirs in home directories.
+mkdir -p /etc/systemd/system/clsmtpd.service.d
+printf '[Service]\nProtectHome=tmpfs\nBindPaths=/home\n' >/etc/systemd/system/clsmtpd.service.d/maildir.conf
+if systemd-analyze verify clsmtpd.service >"$W/verify2.out" 2>&1 && [ ! -s "$W/verify2.out" ] &&
+	systemd-analyze security --offline=true clsmtpd.service 2>&1 | grep -Eq 'clsmtpd.service: (0|1|2\.0)'; then
+	ok "the documented drop-in for Maildirs in /home is valid and keeps the exposure at most 2.0"
+else
+	not_ok "the documented drop-in for Maildirs in /home is valid and keeps the exposure at most 2.0" "$(head -n 5 "$W/verify2.out")"
+fi
+rm -rf /etc/systemd/system/clsmtpd.service.d
+
 # ---- configure it as an administrator would ---------------------------------
 PORT=$(free_port)
 PSUB=$(free_port)
