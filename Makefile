@@ -50,7 +50,7 @@ ifneq ($(SERVER_SRC),)
 PROGRAMS += $(BUILD)/clsmtpd $(BUILD)/clsmtpd-passwd
 endif
 
-.PHONY: all check unit asan demo deps bench clean format lint install fuzz
+.PHONY: all check unit asan demo deps bench clean format lint install fuzz deb deb-check
 all: $(PROGRAMS) $(UNIT_BIN) $(HELPER_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -128,18 +128,32 @@ bench: deps
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
-install: all
+install: $(PROGRAMS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 		$(DESTDIR)$(PREFIX)/share/clsmtpc $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BUILD)/clsmtpc $(DESTDIR)$(PREFIX)/bin/clsmtpc
 	install -m 644 data/providers.conf $(DESTDIR)$(PREFIX)/share/clsmtpc/providers.conf
+	install -m 755 data/clsmtpc-oauth2-token $(DESTDIR)$(PREFIX)/share/clsmtpc/clsmtpc-oauth2-token
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	if [ -x $(BUILD)/clsmtpd ]; then \
 		install -m 755 $(BUILD)/clsmtpd $(DESTDIR)$(PREFIX)/sbin/clsmtpd && \
 		ln -sf clsmtpd $(DESTDIR)$(PREFIX)/sbin/clsmtpd-passwd && \
 		install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/; fi
+
+# Debian packages (debian/, docs/packaging.md): clsmtpc, clsmtpc-mta and
+# clsmtpd in $(DEB_OUT); the version is version.h's, which debian/changelog
+# must repeat (scripts/version-check.sh fails the build otherwise).
+# deb-check builds them, runs lintian, installs, runs, upgrades and purges
+# them (tests/package/run.sh; root, a machine without another MTA).
+DEB_OUT ?= build/deb
+deb:
+	@scripts/version-check.sh
+	@DEB_OUT=$(DEB_OUT) scripts/build-deb.sh
+
+deb-check: deps
+	@DEB_OUT=$(DEB_OUT) tests/package/run.sh
 
 format:
 	clang-format -i $(CORE_SRC) $(CLIENT_SRC) $(SERVER_SRC) src/*/*.h src/core/*/*.h $(CUNIT_SRC) $(LUNIT_SRC) $(SUNIT_SRC) tests/unit/*.h

@@ -8,6 +8,7 @@
 # then stops and removes everything. Run as root. BUILD = build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 BUILD=${BUILD:-build}
 case $BUILD in
 /*) ;;
@@ -70,6 +71,10 @@ sub=$(free_port)
 	printf '%s\n' "$SASL_PASSWORD" >"$srv/isp-password"
 )
 printf 'taro-demo-pw\n' | "$CLSMTPD" passwd -u "$srv/users" add taro >/dev/null
+"$CLSMTPD" -f /dev/null -dkim-keygen home.example.test rsa2026 -d "$srv" >/dev/null 2>&1 ||
+	die "clsmtpd -dkim-keygen failed"
+"$CLSMTPD" -f /dev/null -dkim-keygen home.example.test ed2026 -a ed25519 -d "$srv" >/dev/null 2>&1 ||
+	die "clsmtpd -dkim-keygen failed"
 cat >"$srv/clsmtpd.conf" <<EOF
 hostname home.example.test
 user nobody
@@ -84,6 +89,8 @@ smarthost_tls smtps
 smarthost_user $SASL_USER
 smarthost_password_file $srv/isp-password
 smarthost_ca $FIXTURE_CA
+dkim_sign home.example.test rsa2026 $srv/home.example.test.rsa2026.key
+dkim_sign home.example.test ed2026 $srv/home.example.test.ed2026.key
 log stderr
 EOF
 sed 's/^/    /' "$srv/clsmtpd.conf"
@@ -92,7 +99,12 @@ cat <<EOF
 Port $sub stands in for 587: STARTTLS, then AUTH (PLAIN and LOGIN only once TLS is up).
 The demo user "taro" was added with clsmtpd-passwd (salted SCRAM keys, no plaintext).
 The ISP password is in a file only root may read: $(stat -c '%A %U' "$srv/isp-password").
+The two DKIM keys (RSA 2048 and Ed25519) were made by "clsmtpd -dkim-keygen"; the
+records to publish in the zone of home.example.test ("clsmtpd -dkim-records"):
 EOF
+"$CLSMTPD" -f "$srv/clsmtpd.conf" -dkim-records >"$srv/zone.txt" || die "clsmtpd -dkim-records failed"
+grep -v '^;' "$srv/zone.txt" | cut -c1-100 | sed 's/^/    /; s/$/.../'
+
 "$CLSMTPD" -F -f "$srv/clsmtpd.conf" -P "$srv/pid" 2>"$srv/log" &
 for _ in $(seq 1 50); do
 	[ -s "$srv/pid" ] && break
@@ -138,6 +150,12 @@ heading "5. The mail as the ISP delivered it ($msg)"
 sed '/^$/q' "$msg" | sed 's/^/    /'
 cat <<EOF
     (body: $(sed '1,/^$/d' "$msg" | head -n 1))
+
+The receiver's view of the DKIM signatures (dkimpy, python3-dkim, with the records above):
+EOF
+/usr/bin/python3 "$root/tests/integration/dkim_verify.py" "$msg" "$srv/zone.txt" | sed 's/^/    /' ||
+	die "a DKIM signature did not verify"
+cat <<EOF
 
 Read the Received: lines from the bottom up: clsmtpd took the mail from clsmtpc with
 ESMTPSA (TLS + AUTH as taro), wrote it to its spool (file, fsync, rename, fsync of the

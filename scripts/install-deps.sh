@@ -17,7 +17,15 @@ PACKAGES="
  testssl.sh cppcheck clang-tidy
  media-types libgmime-3.0-dev
  dante-server bsd-mailx mutt
+ python3-dkim python3-nacl python3-authheaders opendkim opendkim-tools
 "
+# The Debian packages and their test (make deb, make deb-check): the build
+# tools, lintian, systemd-analyze, promtool (from prometheus), fail2ban-regex
+# and certbot's openssl are only tools here; their services are not wanted.
+PACKAGING="
+ debhelper dpkg-dev lintian systemd prometheus fail2ban
+"
+PACKAGES="$PACKAGES $PACKAGING"
 
 missing=""
 for p in $PACKAGES; do
@@ -35,5 +43,17 @@ export DEBIAN_FRONTEND=noninteractive
 # their own instances from their own configuration directories, so none.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
+# prometheus and fail2ban would start their daemons on a machine without
+# systemd (invoke-rc.d): forbid it for this run unless a policy exists.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\n# install-deps.sh: no service starts while it installs\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+fi
+rc=0
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || rc=$?
+[ -n "$policy" ] && $SUDO rm -f "$policy"
+exit $rc

@@ -48,16 +48,6 @@ static int conf_number(const char *s, long long min, long long max, long long *o
 	return 0;
 }
 
-const char *conf_control_path(const struct conf *c, struct buf *out)
-{
-	buf_reset(out);
-	if (c->control != NULL)
-		buf_adds(out, c->control);
-	else
-		buf_printf(out, "%s/ctl", c->spool);
-	return buf_cstr(out);
-}
-
 int conf_trusted(const struct conf *c, const void *sav)
 {
 	struct net_prefix host;
@@ -148,7 +138,7 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 	           strcmp(w[0], "control_socket") == 0) {
 		char **dst = w[0][0] == 's'   ? &c->spool
 		             : w[0][0] == 'u' ? &c->users
-		             : w[0][0] == 'c' ? &c->control
+		             : w[0][0] == 'c' ? &c->ctl_socket
 		             : w[0][4] == 'c' ? &c->cert
 		                              : &c->key;
 		ONE_ARG();
@@ -333,6 +323,8 @@ static const char *conf_directive(struct conf *c, char **w, size_t n, int line)
 		return rmsg;
 	} else if (relay_conf_directive(&c->relay, w, n, line, &rmsg)) {
 		return rmsg;
+	} else if (dkim_conf_directive(&c->dkim, w, n, &rmsg)) {
+		return rmsg;
 	} else {
 		return "unknown directive";
 	}
@@ -426,6 +418,12 @@ int conf_load(struct conf **out, const char *file, struct cl_err *err)
 		c->spool = xstrdup(CONF_DEFAULT_SPOOL);
 	if (c->users == NULL)
 		c->users = xstrdup(CONF_DEFAULT_USERS);
+	if (c->ctl_socket == NULL) {
+		struct buf p = BUF_INIT(4096);
+		buf_printf(&p, "%s/ctl", c->spool);
+		c->ctl_socket = xstrdup(buf_cstr(&p));
+		buf_free(&p);
+	}
 	*out = c;
 	return 0;
 bad:
@@ -476,10 +474,11 @@ void conf_free(struct conf *c)
 	free(c->user);
 	free(c->spool);
 	free(c->users);
+	free(c->ctl_socket);
 	free(c->cert);
 	free(c->key);
-	free(c->control);
 	free(c->auth_mechs);
 	relay_conf_free(&c->relay);
+	dkim_conf_free(&c->dkim);
 	free(c);
 }

@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "defence_conf.h"
+#include "dkim_conf.h"
 #include "netprefix.h"
 #include "relay_conf.h"
 #include "serve/smtp_server.h"
@@ -48,7 +49,7 @@ struct conf_sender {
 struct conf {
 	char *file;
 	char *hostname, *user, *spool, *users, *cert, *key, *auth_mechs;
-	char *control; /* the control socket; NULL: SPOOL/ctl (conf_control_path) */
+	char *ctl_socket; /* control_socket; default SPOOL/ctl */
 	int log_stderr;
 	int auth_before_tls; /* offer AUTH in clear too (RFC 8314 says no: default 0) */
 	struct conf_listener *listen;
@@ -68,14 +69,13 @@ struct conf {
 	unsigned max_sessions;
 	struct relay_conf relay;     /* relay_conf.h: smarthost, MX, retries, lifetime */
 	struct defence_conf defence; /* defence_conf.h: delays, bans, per-client limits */
+	struct dkim_conf dkim;       /* dkim_conf.h: signing domains, selectors, keys */
 };
 
 int conf_load(struct conf **out, const char *file, struct cl_err *err);
 void conf_free(struct conf *c);
 /* 1 if the socket address (struct sockaddr *) is in a trusted network. */
 int conf_trusted(const struct conf *c, const void *sa);
-/* The control socket's path: control_socket, or SPOOL/ctl. */
-const char *conf_control_path(const struct conf *c, struct buf *out);
 const struct conf_sender *conf_sender_for(const struct conf *c, const char *user);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * ctl.c - the control socket of clsmtpd and its command-line side (ctl.h).
  * Requests: "ban NET SECONDS" (0: permanent), "unban NET", "bans",
- * "stats". The first answer line is "ok ..." or "error ..."; the daemon
+ * "stats", "metrics". The first answer line is "ok ..." or "error ..."; the daemon
  * then closes. The daemon side never blocks: sockets are non-blocking and
  * an administrator who does not finish a line in 5 s is dropped.
  */
@@ -22,6 +22,8 @@
 #include "banlist.h"
 #include "conf.h"
 #include "defence_srv.h"
+#include "metrics.h"
+#include "metrics_queue.h"
 #include "base/timeout.h"
 
 struct ctl_client {
@@ -93,6 +95,13 @@ static void ctl_request(struct defence *d, const struct conf *conf, const char *
 		buf_addc(out, '\n');
 		return;
 	}
+	if (n >= 1 && strcmp(verb, "metrics") == 0 && n == 1) {
+		struct metrics m;
+		metrics_snapshot(&m);
+		buf_adds(out, "ok\n");
+		metrics_render(&m, d, sessions, now, metrics_start_time(), out);
+		return;
+	}
 	if (n >= 1 && strcmp(verb, "bans") == 0 && n == 1) {
 		struct buf list = BUF_INIT((size_t)64 << 20);
 		struct ctl_list l = {&list, wall, 0};
@@ -140,7 +149,7 @@ static void ctl_request(struct defence *d, const struct conf *conf, const char *
 			buf_printf(out, "ok banned %s for %ld s\n", text, secs);
 		return;
 	}
-	buf_adds(out, "error unknown request (ban NET SECONDS, unban NET, bans, stats)\n");
+	buf_adds(out, "error unknown request (ban NET SECONDS, unban NET, bans, stats, metrics)\n");
 }
 
 /* ---- the daemon side ------------------------------------------------- */
@@ -153,7 +162,8 @@ int ctl_listen(const char *path, struct cl_err *err)
 
 	buf_reset(&ctl_sock_path);
 	if (buf_adds(&ctl_sock_path, path) < 0)
-		return err_set(err, CL_ECONFIG, "%s: path too long for a Unix socket", path);
+		return err_set(err, CL_ECONFIG, "control_socket %s: path too long for a Unix socket",
+		               path);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, ctl_sock_path.data, ctl_sock_path.len + 1);
@@ -163,12 +173,22 @@ int ctl_listen(const char *path, struct cl_err *err)
 	unlink(sun.sun_path);
 	old = umask(077);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, CTL_CLIENTS_MAX) < 0) {
+		int e = errno;
 		umask(old);
-		err_set(err, CL_EIO, "control socket %s: %s", sun.sun_path, strerror(errno));
+		err_set(err, e == ENOENT ? CL_ECONFIG : CL_EIO, "control socket %s: %s%s",
+		        sun.sun_path, strerror(e),
+		        e == ENOENT ? " (create its directory, or RuntimeDirectory= in the unit)" : "");
 		close(fd);
 		return -1;
 	}
 	umask(old);
+	/* bind gave it 0777 & ~077; 0600 says what it is for: read and write. */
+	if (chmod(sun.sun_path, 0600) < 0) {
+		err_set(err, CL_EIO, "control socket %s: chmod: %s", sun.sun_path, strerror(errno));
+		close(fd);
+		unlink(sun.sun_path);
+		return -1;
+	}
 	ctl_lfd = fd;
 	return 0;
 }
@@ -315,19 +335,19 @@ static int ctl_usage(void)
 {
 	fprintf(stderr, "usage: clsmtpd [-f config] -ban ADDRESS[/BITS] [SECONDS]\n"
 	                "       clsmtpd [-f config] -unban ADDRESS[/BITS]\n"
-	                "       clsmtpd [-f config] -bans | -stats\n");
+	                "       clsmtpd [-f config] -bans\n"
+	                "       clsmtpd [-f config] -stats [--format=text|prometheus] "
+	                "[--output=FILE]\n");
 	return 64;
 }
 
-/* Ask the daemon. 1 answered (status in *rc), 0 nobody listens, -1 error. */
-static int ctl_ask(const char *path, const char *req, int *rc)
+/* Ask the daemon; its answer in *in. 1 answered, 0 nobody listens, -1 error. */
+static int ctl_ask(const char *path, const char *req, struct buf *in)
 {
 	struct sockaddr_un sun;
-	struct buf in = BUF_INIT((size_t)64 << 20);
 	char tmp[4096];
 	int fd;
 	ssize_t r;
-	const char *body;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "clsmtpd: %s: path too long for a Unix socket\n", path);
@@ -352,27 +372,58 @@ static int ctl_ask(const char *path, const char *req, int *rc)
 		return -1;
 	}
 	while ((r = read(fd, tmp, sizeof(tmp))) > 0)
-		if (buf_add(&in, tmp, (size_t)r) < 0)
+		if (buf_add(in, tmp, (size_t)r) < 0)
 			break;
 	close(fd);
-	body = buf_cstr(&in);
-	if (strncmp(body, "ok", 2) == 0) {
-		const char *nl = strchr(body, '\n');
-		/* "ok" alone introduces data; "ok text" is the message. */
-		if (body[2] == ' ')
-			fwrite(body + 3, 1, nl ? (size_t)(nl - body - 2) : strlen(body + 3),
-			       stdout);
-		if (nl != NULL)
-			fputs(nl + 1, stdout);
-		*rc = 0;
-	} else {
-		fprintf(stderr, "clsmtpd: %s", strncmp(body, "error ", 6) == 0 ? body + 6 : body);
-		if (in.len == 0 || body[in.len - 1] != '\n')
-			fputc('\n', stderr);
-		*rc = 65;
-	}
-	buf_free(&in);
 	return 1;
+}
+
+/* Print the daemon's answer; its exit status. */
+static int ctl_print(const struct buf *in)
+{
+	const char *body = buf_cstr(in), *nl = strchr(body, '\n');
+
+	if (strncmp(body, "ok", 2) != 0) {
+		fprintf(stderr, "clsmtpd: %s", strncmp(body, "error ", 6) == 0 ? body + 6 : body);
+		if (in->len == 0 || body[in->len - 1] != '\n')
+			fputc('\n', stderr);
+		return 65;
+	}
+	/* "ok" alone introduces data; "ok text" is the message. */
+	if (body[2] == ' ')
+		fwrite(body + 3, 1, nl ? (size_t)(nl - body - 2) : strlen(body + 3), stdout);
+	if (nl != NULL)
+		fputs(nl + 1, stdout);
+	return 0;
+}
+
+/* "-stats --format=prometheus": the daemon's counters, then the queue's
+ * (read here, from the spool), to stdout or atomically into output. */
+static int ctl_metrics(const struct conf *conf, const struct buf *in, const char *output)
+{
+	const char *body = buf_cstr(in), *nl = strchr(body, '\n');
+	struct buf text = BUF_INIT((size_t)64 << 20);
+	struct metrics_queue q;
+	struct cl_err err;
+	int rc = 0;
+
+	if (strncmp(body, "ok\n", 3) != 0 || nl == NULL)
+		return ctl_print(in);
+	err_clear(&err);
+	if (metrics_queue_read(conf->spool, &q, &err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return 74;
+	}
+	buf_adds(&text, nl + 1);
+	metrics_render_queue(&q, time(NULL), &text);
+	if (output == NULL) {
+		fputs(buf_cstr(&text), stdout);
+	} else if (metrics_write_file(output, &text, &err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		rc = 73;
+	}
+	buf_free(&text);
+	return rc;
 }
 
 /* Nobody listens: work on the ban file itself. */
@@ -388,10 +439,7 @@ static int ctl_offline(const struct conf *conf, const char *req, int is_stats)
 	int changed, rc = 0;
 
 	if (is_stats) {
-		struct buf path = BUF_INIT(4096);
-		fprintf(stderr, "clsmtpd: not running (no answer on %s)\n",
-		        conf_control_path(conf, &path));
-		buf_free(&path);
+		fprintf(stderr, "clsmtpd: not running (no answer on %s)\n", conf->ctl_socket);
 		return 69;
 	}
 	if (getrandom(&seed, sizeof(seed), 0) < 0)
@@ -434,13 +482,28 @@ out:
 	return rc;
 }
 
+/* "--name=value" or "--name value" at argv[*i]: the value, or NULL. */
+static const char *ctl_long_opt(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
 int ctl_main(int argc, char **argv)
 {
 	const char *cfile = CONF_DEFAULT_FILE, *verb = NULL, *addr = NULL, *secs = "0";
-	struct buf req = BUF_INIT(CTL_LINE_MAX), path = BUF_INIT(4096);
+	const char *format = NULL, *output = NULL, *v;
+	struct buf req = BUF_INIT(CTL_LINE_MAX), in = BUF_INIT((size_t)64 << 20);
 	struct conf *conf;
 	struct cl_err err;
-	int i, rc = 0, r;
+	int i, rc = 0, r, prom;
 
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-ban") == 0 || strcmp(argv[i], "-unban") == 0 ||
@@ -451,7 +514,12 @@ int ctl_main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-f") == 0 && i + 1 < argc) {
 			cfile = argv[++i];
-		} else if (verb == NULL && argv[i][0] == '-' && argv[i][1] != 'f') {
+		} else if ((v = ctl_long_opt(argc, argv, &i, "--format")) != NULL) {
+			format = v;
+		} else if ((v = ctl_long_opt(argc, argv, &i, "--output")) != NULL) {
+			output = v;
+		} else if (verb == NULL && argv[i][0] == '-' && argv[i][1] != 'f' &&
+		           argv[i][1] != '-') {
 			verb = argv[i] + 1;
 			if (strcmp(verb, "ban") == 0 || strcmp(verb, "unban") == 0) {
 				if (i + 1 >= argc)
@@ -466,16 +534,26 @@ int ctl_main(int argc, char **argv)
 	}
 	if (verb == NULL)
 		return ctl_usage();
+	/* --format and --output belong to -stats; never accepted and ignored. */
+	if ((format != NULL || output != NULL) && strcmp(verb, "stats") != 0)
+		return ctl_usage();
+	if (format != NULL && strcmp(format, "text") != 0 && strcmp(format, "prometheus") != 0)
+		return ctl_usage();
+	prom = format != NULL && strcmp(format, "prometheus") == 0;
+	if (output != NULL && !prom) {
+		fprintf(stderr, "clsmtpd: --output needs --format=prometheus\n");
+		return 64;
+	}
 	if (strcmp(verb, "ban") == 0) {
 		char *end;
-		long v = strtol(secs, &end, 10);
-		if (*end != '\0' || end == secs || v < 0)
+		long val = strtol(secs, &end, 10);
+		if (*end != '\0' || end == secs || val < 0)
 			return ctl_usage();
-		buf_printf(&req, "ban %s %ld\n", addr, v);
+		buf_printf(&req, "ban %s %ld\n", addr, val);
 	} else if (strcmp(verb, "unban") == 0) {
 		buf_printf(&req, "unban %s\n", addr);
 	} else if (strcmp(verb, "bans") == 0 || strcmp(verb, "stats") == 0) {
-		buf_printf(&req, "%s\n", verb);
+		buf_printf(&req, "%s\n", prom ? "metrics" : verb);
 	} else {
 		return ctl_usage();
 	}
@@ -487,13 +565,17 @@ int ctl_main(int argc, char **argv)
 		buf_free(&req);
 		return 78;
 	}
-	r = ctl_ask(conf_control_path(conf, &path), buf_cstr(&req), &rc);
+	r = ctl_ask(conf->ctl_socket, buf_cstr(&req), &in);
 	if (r == 0)
 		rc = ctl_offline(conf, buf_cstr(&req), verb[0] == 's');
 	else if (r < 0)
 		rc = 74;
+	else if (prom)
+		rc = ctl_metrics(conf, &in, output);
+	else
+		rc = ctl_print(&in);
 	conf_free(conf);
 	buf_free(&req);
-	buf_free(&path);
+	buf_free(&in);
 	return rc;
 }

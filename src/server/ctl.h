@@ -1,10 +1,10 @@
 /*
  * ctl.h - "clsmtpd -ban ADDR [SECONDS] | -unban ADDR | -bans | -stats":
  * the administrator talks to the running daemon through a Unix socket
- * (control_socket, by default SPOOL/ctl; its owner's alone, created before the
- * privileges are dropped; the daemon does not start without it). One request line, the
- * answer, then the daemon closes. When no daemon answers, -ban, -unban and
- * -bans work on SPOOL/bans directly, and the next start applies it.
+ * (control_socket: /run/clsmtpd/ctl in the packaged configuration, SPOOL/ctl
+ * by default; mode 0600, the daemon's). One request line, the answer, then
+ * the daemon closes. When no daemon answers, -ban, -unban and -bans work on
+ * SPOOL/bans directly, and the next start applies it.
  */
 #ifndef CLSMTPD_CTL_H
 #define CLSMTPD_CTL_H

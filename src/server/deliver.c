@@ -20,6 +20,7 @@
 
 #include "dsn.h"
 #include "log.h"
+#include "metrics.h"
 #include "maildir.h"
 #include "queuectl.h"
 
@@ -75,6 +76,7 @@ static void deliver_done(struct deliver_pass_state *ps, struct spool_envelope *e
 	outcome_free(&o);
 	log_msg(LOG_INFO, "%s: to=<%s>, relay=local, status=sent (delivered to maildir)", env->qid,
 	        r->addr);
+	metrics_outcome(METRICS_LOCAL, METRICS_SENT);
 }
 
 /* Recipient i could not be delivered (err): T, or F once the queue
@@ -113,6 +115,7 @@ static void deliver_failed(struct deliver_pass_state *ps, struct spool_envelope 
 			log_msg(LOG_ERR, "%s: journal: %s", env->qid, e2.msg);
 		log_msg(LOG_WARNING, "%s: to=<%s>, relay=local, status=bounced (%s)", env->qid,
 		        r->addr, buf_cstr(&t));
+		metrics_outcome(METRICS_LOCAL, METRICS_BOUNCED);
 		buf_free(&t);
 		buf_free(&lead);
 		outcome_free(&o);
@@ -126,6 +129,7 @@ static void deliver_failed(struct deliver_pass_state *ps, struct spool_envelope 
 		ps->next = wait;
 	log_msg(LOG_WARNING, "%s: to=<%s>, relay=local, status=deferred (%s)", env->qid, r->addr,
 	        err->msg);
+	metrics_outcome(METRICS_LOCAL, METRICS_DEFERRED);
 }
 
 /* Failure notices for the failed local recipients (dsn.h). */

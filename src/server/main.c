@@ -19,10 +19,13 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "dkim_cli.h"
 #include "defence_srv.h"
 #include "deliver.h"
 #include "evloop.h"
+#include "conf_print.h"
 #include "log.h"
+#include "metrics.h"
 #include "passwd.h"
 #include "queuectl.h"
 #include "relay.h"
@@ -56,6 +59,9 @@ static void main_usage(void)
 	        "       clsmtpd -q|-flush [-f config]\n"
 	        "       clsmtpd [-f config] -ban ADDR[/BITS] [SECONDS] | -unban ADDR | -bans | "
 	        "-stats\n"
+	        "       clsmtpd [-f config] -dkim-keygen DOMAIN SELECTOR [-a rsa|ed25519] [-b BITS] "
+	        "[-d DIR]\n"
+	        "       clsmtpd [-f config] -dkim-records | -dkim-sign < message\n"
 	        "       clsmtpd passwd [-u usersfile] add|change|remove|list [user]\n");
 }
 
@@ -168,15 +174,11 @@ static int main_drop(struct srv *srv, struct cl_err *err)
 	pw = getpwnam(srv->conf->user);
 	if (pw == NULL)
 		return err_set(err, CL_ECONFIG, "user %s does not exist", srv->conf->user);
-	/* Started as that user already (systemd's User= with the ambient
-	 * CAP_NET_BIND_SERVICE): nothing to drop, the spool is its own. */
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid && pw->pw_uid != 0)
+	/* Started as that user already (the systemd unit's User=): nothing
+	 * to drop, and no right to change groups. */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid && getgid() == pw->pw_gid &&
+	    getegid() == pw->pw_gid)
 		return 0;
-	if (geteuid() != 0)
-		return err_set(err, CL_ECONFIG,
-		               "running as uid %ld, but the configuration says user %s: start "
-		               "clsmtpd as root or as %s",
-		               (long)geteuid(), srv->conf->user, srv->conf->user);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		struct buf p = BUF_INIT(4096);
 		buf_printf(&p, "%s%s", srv->conf->spool, dirs[i]);
@@ -233,6 +235,9 @@ int main(int argc, char **argv)
 		return passwd_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
 		return passwd_main(argc - 1, argv + 1);
+	/* -dkim-keygen, -dkim-records, -dkim-sign: dkim_cli.c. */
+	if ((i = dkim_cli_main(argc, argv)) >= 0)
+		return i;
 	/* -ban, -unban, -bans, -stats: ctl.c. */
 	if ((i = ctl_main(argc, argv)) >= 0)
 		return i;
@@ -287,16 +292,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return 78;
 	}
+	if (srv.conf->user != NULL) {
+		const struct passwd *pw = getpwnam(srv.conf->user);
+		if (pw != NULL)
+			srv.conf->relay.secret_uid = (long)pw->pw_uid;
+	}
 	if (users_load(&srv.users, srv.conf->users, 1, &err) < 0 ||
 	    (srv.conf->cert &&
 	     tls_server_ctx_new(&srv.tls, srv.conf->cert, srv.conf->key, &err) < 0) ||
 	    /* The smarthost password: read now, as root (its file is root's). */
-	    relay_conf_load_secret(&srv.conf->relay, &err) < 0) {
+	    relay_conf_load_secret(&srv.conf->relay, &err) < 0 ||
+	    /* The DKIM keys too. */
+	    dkim_conf_load_keys(&srv.conf->dkim, &err) < 0) {
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		main_free_config(&srv);
 		return 78;
 	}
 	if (check_only) {
+		/* The effective configuration, defaults included, secrets hidden. */
+		struct buf eff = BUF_INIT((size_t)16 << 20);
+		conf_print(srv.conf, &eff);
+		fputs(buf_cstr(&eff), stdout);
+		buf_free(&eff);
 		printf("clsmtpd: %s: configuration OK (%zu listeners, %zu users)\n", cfile,
 		       srv.conf->nlisten, srv.users.n);
 		main_free_config(&srv);
@@ -314,16 +331,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		return 71;
 	}
-	{
-		/* No silent start without -ban/-stats: a control socket that
-		 * cannot be made is a configuration to fix (control_socket). */
-		struct buf cpath = BUF_INIT(4096);
-		int cr = ctl_listen(conf_control_path(srv.conf, &cpath), &err);
-		buf_free(&cpath);
-		if (cr < 0) {
-			fprintf(stderr, "clsmtpd: %s (see control_socket in clsmtpd.conf(5))\n", err.msg);
-			return 71;
-		}
+	/* Without it -ban and -stats would fail later, silently: refuse to start. */
+	if (ctl_listen(srv.conf->ctl_socket, &err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return err.cls == CL_ECONFIG ? 78 : 73;
+	}
+	if (metrics_init(&err) < 0) {
+		fprintf(stderr, "clsmtpd: %s\n", err.msg);
+		return 71;
 	}
 	if (!foreground) {
 		pid_t pid = fork();

@@ -15,6 +15,7 @@
 #include "defence_srv.h"
 #include "commit.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "base/timeout.h"
 
@@ -150,6 +151,7 @@ static int peer_mail(void *arg, const char *from, const struct smtp_mail_params 
 	if (policy_mail(s->srv->conf, &c, from, &f, reply) < 0) {
 		log_msg(LOG_NOTICE, "reject: MAIL from [%s]: <%s>: %s", s->peer, from,
 		        buf_cstr(reply));
+		metrics_refused(METRICS_REFUSED_SENDER);
 		buf_free(&f);
 		buf_free(&params);
 		return -1;
@@ -194,6 +196,8 @@ static int peer_rcpt(void *arg, const char *to, const struct smtp_rcpt_params *r
 		        buf_cstr(reply), s->env.from ? s->env.from : "");
 		if (strncmp(buf_cstr(reply), "554", 3) == 0)
 			peer_offence(s, DEFENCE_RELAY);
+		metrics_refused(strncmp(buf_cstr(reply), "554", 3) == 0 ? METRICS_REFUSED_RELAY
+		                                                        : METRICS_REFUSED_RECIPIENT);
 		goto out;
 	}
 	if (spool_env_add_rcpt(&s->env, to, cls, buf_cstr(&target), rp->notify, rp->orcpt) < 0) {
@@ -230,6 +234,7 @@ static int peer_data_begin(void *arg, struct buf *reply)
 	s->env.arrival = now;
 	if (spool_writer_begin(s->srv->spool, &s->env, &s->w, &err) < 0) {
 		log_msg(LOG_ERR, "spool: %s", err.msg);
+		metrics_refused(METRICS_REFUSED_QUEUE);
 		buf_set(reply, "451 4.3.0 Error: queue file write error");
 		buf_free(&h);
 		return -1;
@@ -249,6 +254,7 @@ static int peer_data_begin(void *arg, struct buf *reply)
 		log_msg(LOG_ERR, "spool: %s", err.msg);
 		spool_writer_abort(s->w);
 		s->w = NULL;
+		metrics_refused(METRICS_REFUSED_QUEUE);
 		buf_set(reply, "451 4.3.0 Error: queue file write error");
 		return -1;
 	}
@@ -278,9 +284,11 @@ static int peer_committed(struct peer *s, int r, const struct cl_err *err, struc
 
 	if (r < 0) {
 		log_msg(LOG_ERR, "%s: %s", s->env.qid, err->msg);
+		metrics_refused(METRICS_REFUSED_QUEUE);
 		buf_set(reply, "451 4.3.0 Error: queue file write error");
 		return -1;
 	}
+	metrics_accepted((uint64_t)s->size);
 	log_msg(LOG_INFO, "%s: from=<%s>, size=%lld, nrcpt=%zu (queue active)", s->env.qid,
 	        s->env.from, s->size, s->env.nrcpt);
 	for (i = 0; i < s->env.nrcpt; i++)
@@ -302,6 +310,8 @@ static int peer_data_end(void *arg, enum smtp_data_end how, struct buf *reply)
 	if (how != SMTP_DATA_OK) {
 		log_msg(LOG_NOTICE, "%s: message %s, removed", s->env.qid,
 		        how == SMTP_DATA_REFUSED ? "refused" : "aborted");
+		if (how == SMTP_DATA_REFUSED)
+			metrics_refused(METRICS_REFUSED_CONTENT);
 		spool_writer_abort(s->w);
 		s->w = NULL;
 		return 0;
@@ -352,6 +362,7 @@ void peer_orphan_committed(void *arg, const char *qid, int ok)
 	/* Durable, so it is delivered; the client did not see our 250 and
 	 * may send it again (at least once, never lost). */
 	log_msg(LOG_NOTICE, "%s: committed after the client left (queue active)", qid);
+	metrics_accepted(0);
 	srv_wake_agent(srv);
 }
 

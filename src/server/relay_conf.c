@@ -41,6 +41,7 @@ void relay_conf_init(struct relay_conf *rc)
 	rc->retry_min = RELAY_DEFAULT_RETRY_MIN;
 	rc->retry_max = RELAY_DEFAULT_RETRY_MAX;
 	rc->lifetime = RELAY_DEFAULT_LIFETIME;
+	rc->secret_uid = -1;
 	buf_init(&rc->password, RELAY_SECRET_MAX);
 	buf_set_secret(&rc->password);
 }
@@ -341,12 +342,17 @@ static int relay_conf_read_file(struct relay_conf *rc, struct cl_err *err)
 		return err_set(err, CL_ECONFIG, "smarthost_password_file %s: not a regular file",
 		               rc->password_file);
 	}
-	/* The password of the ISP account: nobody else may read it. */
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 077) != 0) {
+	/* The password of the ISP account: nobody else may read it. The
+	 * service user may own it: the packaged clsmtpd starts as that user
+	 * and could not read root's file. */
+	if ((st.st_uid != 0 && st.st_uid != geteuid() &&
+	     (rc->secret_uid < 0 || st.st_uid != (uid_t)rc->secret_uid)) ||
+	    (st.st_mode & 077) != 0) {
 		close(fd);
 		return err_set(err, CL_ECONFIG,
-		               "smarthost_password_file %s: must be owned by root and readable by "
-		               "its owner only (chown root %s; chmod 600 %s)",
+		               "smarthost_password_file %s: must be owned by root (or the user "
+		               "clsmtpd runs as) and readable by its owner only (chown root %s; "
+		               "chmod 600 %s)",
 		               rc->password_file, rc->password_file, rc->password_file);
 	}
 	buf_wipe(&rc->password);

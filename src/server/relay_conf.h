@@ -41,7 +41,8 @@ struct relay_conf {
 	char *host, *port; /* the smarthost; NULL if none */
 	enum relay_tls tls;
 	char *user;          /* AUTH identity, NULL: no AUTH */
-	char *password_file; /* owned by root (or us), mode 0600/0400 */
+	char *password_file; /* owned by root, us or secret_uid; mode 0600/0400 */
+	long secret_uid;     /* the service user (conf "user"), -1: none */
 	char *passwordeval;  /* a command whose first output line is the password */
 	char *auth;          /* "auto" or a mechanism name */
 	char *ca_file;       /* trust file; NULL: the system store */

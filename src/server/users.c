@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/b64.h"
@@ -254,6 +255,20 @@ int users_remove(struct users *u, const char *name)
 	return 0;
 }
 
+/* The file replaced keeps its owner and group, and its mode without any
+ * right for others: the packaged /etc/clsmtpd.users is root:clsmtpd 0640,
+ * so that clsmtpd, started as its own user, reads it and root edits it. */
+static int users_keep_owner(int fd, const char *file)
+{
+	struct stat st;
+
+	if (stat(file, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fchown(fd, st.st_uid, st.st_gid) < 0 && (st.st_uid != geteuid() || errno != EPERM))
+		return -1;
+	return fchmod(fd, st.st_mode & 0640);
+}
+
 int users_save(const struct users *u, const char *file, struct cl_err *err)
 {
 	struct buf out = BUF_INIT(1 << 26), tmp = BUF_INIT(4096), dir = BUF_INIT(4096);
@@ -282,6 +297,11 @@ int users_save(const struct users *u, const char *file, struct cl_err *err)
 	}
 	buf_printf(&tmp, "%s.tmp%ld", file, (long)getpid());
 	fd = open(tmp.data, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0 && users_keep_owner(fd, file) < 0) {
+		err_set(err, CL_EIO, "%s: keeping the owner and mode of %s: %s", tmp.data, file,
+		        strerror(errno));
+		goto out;
+	}
 	if (fd < 0 || write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) < 0) {
 		err_set(err, CL_EIO, "%s: %s", tmp.data, strerror(errno));
 		goto out;

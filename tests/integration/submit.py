@@ -8,9 +8,14 @@ asked for when an address is not ASCII.
     submit.py --port N [--host 127.0.0.1] [--source 127.0.0.2] [--from A]
               --to B [--to C...] [--mail-opts "RET=HDRS ENVID=x"]
               [--subject S] [--ehlo NAME] [--body-extra TEXT] [--refused-ok]
+              [--message FILE] [--starttls] [--auth USER:PASSWORD]
+--message sends FILE's bytes as the message, its line ends made CRLF
+(smtplib dot-stuffs); --starttls trusts $FIXTURE_CA; --auth is AUTH PLAIN.
 """
 import argparse
+import os
 import smtplib
+import ssl
 import sys
 
 ap = argparse.ArgumentParser()
@@ -26,6 +31,9 @@ ap.add_argument("--subject", default="relay test")
 ap.add_argument("--ehlo", default="relay-test.example")
 ap.add_argument("--body-extra", default="")
 ap.add_argument("--refused-ok", action="store_true")
+ap.add_argument("--message")
+ap.add_argument("--starttls", action="store_true")
+ap.add_argument("--auth")
 a = ap.parse_args()
 extra = a.body_extra.replace("\r\n", "\n").replace("\n", "\r\n")
 
@@ -44,6 +52,12 @@ def refused(what, code, reply):
 
 s = smtplib.SMTP(a.host, a.port, source_address=(a.source, 0), timeout=10)
 s.ehlo(a.ehlo)
+if a.starttls:
+    s.starttls(context=ssl.create_default_context(cafile=os.environ["FIXTURE_CA"]))
+    s.ehlo(a.ehlo)
+if a.auth:
+    user, password = a.auth.split(":", 1)
+    s.login(user, password)
 code, r = s.mail(a.frm, mopts)
 if code != 250:
     refused("MAIL", code, r)
@@ -54,7 +68,10 @@ for addr, opts in rcpts:
 msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@relay-test>\r\n\r\n"
        "body of %s\r\n%s" % (a.frm or "mailer-daemon@example.org", rcpts[0][0], a.subject,
                              a.subject, a.subject, extra))
-code, r = s.data(msg.encode())
+data = msg.encode()
+if a.message:
+    data = open(a.message, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+code, r = s.data(data)
 if code != 250:
     refused("DATA", code, r)
 print(r.decode().split()[-1])

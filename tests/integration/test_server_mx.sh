@@ -16,40 +16,13 @@
 . "$(dirname "$0")/server_lib.sh"
 
 srv_require
-for t in ip dnsmasq; do
-	if ! command -v "$t" >/dev/null; then
-		not_ok "$t is installed (scripts/install-deps.sh)"
-		done_testing
-	fi
-done
+. "$(dirname "$0")/dns_lib.sh"
 
 # ---- the namespace and its resolver -------------------------------------------
-NS=clsmtpd-mx-$$
-DNS_PID=
-cleanup_ns() {
-	local p
-	[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null
-	# Anything of ours still inside (a receiving server) goes with it.
-	for p in $(ip netns pids "$NS" 2>/dev/null); do
-		kill "$p" 2>/dev/null
-	done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "/etc/netns/${NS:?}"
-}
-trap 'srv_stop; cleanup_ns; lib_cleanup' EXIT
-if ! ip netns add "$NS" 2>"$T_DIR/netns.err"; then
-	not_ok "network namespace for the MX test" "$(cat "$T_DIR/netns.err")"
-	done_testing
-fi
-ip -n "$NS" link set lo up
-mkdir -p "/etc/netns/$NS"
-printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' >"/etc/netns/$NS/resolv.conf"
+trap 'srv_stop; dns_ns_cleanup; lib_cleanup' EXIT
+dns_ns_create clsmtpd-mx || done_testing
 
-# in_ns: a wrapper that runs its arguments inside the namespace (exec all the
-# way down, so the pid we hold is the program's own).
-IN_NS=$T_DIR/in-ns
-printf '#!/bin/sh\nexec ip netns exec %q "$@"\n' "$NS" >"$IN_NS"
-chmod 755 "$IN_NS"
+# clsmtpd and Python inside the namespace.
 printf '#!/bin/sh\nexec %q %q "$@"\n' "$IN_NS" "$CLSMTPD" >"$T_DIR/clsmtpd-ns"
 printf '#!/bin/sh\nexec %q %q "$@"\n' "$IN_NS" "$PYTHON" >"$T_DIR/python-ns"
 chmod 755 "$T_DIR/clsmtpd-ns" "$T_DIR/python-ns"
@@ -133,10 +106,7 @@ done
 #   mixsf.example.test     MX 10 gone.mixsf (NXDOMAIN),
 #                          MX 20 sfhost.py.example.test (SERVFAIL)
 #   *.py.example.test      the stub server above
-"$IN_NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
-	--no-poll --user=root --group=root --listen-address=127.0.0.1 --bind-interfaces \
-	--port=53 --local=/example.test/ --domain-needed \
-	--log-queries --log-facility="$T_DIR/dnsmasq.log" --pid-file="$T_DIR/dnsmasq.pid" \
+dns_start mx1.one.example.test --local=/example.test/ \
 	--mx-host=one.example.test,mx1.one.example.test,10 \
 	--host-record=mx1.one.example.test,127.0.0.11 \
 	--mx-host=two.example.test,mx-a.two.example.test,10 \
@@ -177,21 +147,8 @@ done
 	--host-record=mx.halfaddr.example.test,127.0.0.24 \
 	--mx-host=mixsf.example.test,gone.mixsf.example.test,10 \
 	--mx-host=mixsf.example.test,sfhost.py.example.test,20 \
-	--server=/py.example.test/127.0.0.1#$STUB_PORT \
-	>"$T_DIR/dnsmasq.out" 2>&1 &
-DNS_PID=$!
-# Ready when it answers (getent hosts: ahosts would skip the query, as
-# AI_ADDRCONFIG finds no address but loopback).
-for _ in $(seq 50); do
-	"$IN_NS" getent hosts mx1.one.example.test >/dev/null 2>&1 && break
-	kill -0 "$DNS_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if ! "$IN_NS" getent hosts mx1.one.example.test >/dev/null 2>&1; then
-	not_ok "dnsmasq answers in the namespace"
-	diag_file "$T_DIR/dnsmasq.out"
-	done_testing
-fi
+	--server=/py.example.test/127.0.0.1#$STUB_PORT ||
+	{ not_ok "dnsmasq answers in the namespace"; done_testing; }
 ok "dnsmasq answers in the namespace"
 
 # ---- the receiving servers -----------------------------------------------------

@@ -111,14 +111,14 @@ fi
 check_exit "clsmtpd -stats answers through the control socket in the runtime directory" 0 \
 	"$CLSMTPD" -stats -f "$SRV_CONF"
 check_grep "... with the daemon's figures" 'sessions' "$T_DIR/last.out"
-check "the control socket is the daemon user's, for it alone (mode 0700)" \
-	test "$(stat -c '%a %U' "$RUN/control")" = "700 nobody"
+check "the control socket is the daemon user's, for it alone (mode 0600)" \
+	test "$(stat -c '%a %U' "$RUN/control")" = "600 nobody"
 srv_stop
 
 # ---- a control socket that cannot be made stops the start -----------------------
 srv_config "control_socket $T_DIR/no-such-dir/control"
 "$CLSMTPD" -F -f "$SRV_CONF" >"$T_DIR/noctl.out" 2>&1
-check "no control socket: clsmtpd does not start (exit 71)" test $? -eq 71
+check "no control socket: clsmtpd does not start (exit 78: its directory is missing, a configuration to fix)" test $? -eq 78
 check_grep "... and says which socket and why" "control socket $T_DIR/no-such-dir/control: No such file or directory" "$T_DIR/noctl.out"
 
 # ---- started as the wrong user ------------------------------------------------------

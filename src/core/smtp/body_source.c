@@ -1,6 +1,6 @@
 /*
- * body_source.c - body sources over bytes in memory and over a file
- * descriptor (body_source.h).
+ * body_source.c - body sources over bytes in memory, over a file
+ * descriptor, and a prefix before another source (body_source.h).
  */
 #include "smtp/body_source.h"
 
@@ -71,4 +71,31 @@ void smtp_body_from_fd(struct smtp_body_source *src, struct smtp_fd_source *fs, 
 	src->read = smtp_fd_read;
 	src->arg = fs;
 	src->size = size;
+}
+
+static int smtp_prefix_read(void *arg, struct buf *out, size_t max, struct cl_err *err)
+{
+	struct smtp_prefix_source *ps = arg;
+	size_t n = ps->len - ps->off;
+
+	if (n == 0)
+		return ps->inner.read(ps->inner.arg, out, max, err);
+	if (n > max)
+		n = max;
+	if (buf_add(out, ps->pre + ps->off, n) < 0)
+		return err_set(err, CL_ESOFTWARE, "out of memory");
+	ps->off += n;
+	return 1;
+}
+
+void smtp_body_prefixed(struct smtp_body_source *src, struct smtp_prefix_source *ps,
+                        const char *pre, size_t len, const struct smtp_body_source *inner)
+{
+	ps->inner = *inner;
+	ps->pre = pre;
+	ps->len = len;
+	ps->off = 0;
+	src->read = smtp_prefix_read;
+	src->arg = ps;
+	src->size = inner->size >= 0 ? inner->size + (long long)len : -1;
 }

@@ -39,4 +39,14 @@ struct smtp_fd_source {
 void smtp_body_from_fd(struct smtp_body_source *src, struct smtp_fd_source *fs, int fd,
                        long long size, const char *what);
 
+/* Header fields added in front of another source (the relay's DKIM
+ * signatures before the spooled message): pre first, then inner's bytes. */
+struct smtp_prefix_source {
+	struct smtp_body_source inner;
+	const char *pre;
+	size_t len, off;
+};
+void smtp_body_prefixed(struct smtp_body_source *src, struct smtp_prefix_source *ps,
+                        const char *pre, size_t len, const struct smtp_body_source *inner);
+
 #endif
