@@ -163,6 +163,23 @@ static void conf_print_relay(const struct relay_conf *r, struct buf *out)
 		conf_print_hostport(r->route[i].host, r->route[i].port, out);
 		buf_addc(out, '\n');
 	}
+	for (i = 0; i < r->nacct; i++) {
+		const struct relay_account *ac = &r->acct[i];
+		buf_printf(out, "sender_relay %s ", ac->pattern);
+		conf_print_hostport(ac->host, ac->port, out);
+		if (tls[ac->tls] != NULL)
+			buf_printf(out, " tls=%s", tls[ac->tls]);
+		if (ac->user != NULL)
+			buf_printf(out, " user=%s password_file=%s", ac->user, ac->password_file);
+		if (ac->auth != NULL)
+			buf_printf(out, " auth=%s", ac->auth);
+		if (ac->ca_file != NULL)
+			buf_printf(out, " ca=%s", ac->ca_file);
+		if (ac->rewrite != NULL)
+			buf_printf(out, " rewrite=%s%s", ac->rewrite,
+			           ac->rewrite_from ? " rewrite_from=yes" : "");
+		buf_addc(out, '\n');
+	}
 	relay_conf_duration_str(r->retry_min, d, sizeof(d));
 	buf_printf(out, "retry_min %s\n", d);
 	relay_conf_duration_str(r->retry_max, d, sizeof(d));

@@ -88,9 +88,9 @@ static enum dkim_verdict dkim_decide(const struct conf *c, const struct spool_en
 	return v;
 }
 
-enum dkim_verdict dkim_relay_sign(const struct conf *c, const struct spool_envelope *env, int fd,
-                                  long long size, long long now, struct buf *fields,
-                                  struct buf *why, struct cl_err *err)
+enum dkim_verdict dkim_relay_sign(const struct conf *c, const struct spool_envelope *env,
+                                  const struct buf *head, int fd, long long size, long long now,
+                                  struct buf *fields, struct buf *why, struct cl_err *err)
 {
 	struct dkim_msg m;
 	char tmp[65536];
@@ -109,6 +109,8 @@ enum dkim_verdict dkim_relay_sign(const struct conf *c, const struct spool_envel
 			err_set(err, CL_EIO, "spool: %s", strerror(errno));
 		return DKIM_READ_ERROR;
 	}
+	if (head != NULL && head->len > 0)
+		dkim_msg_feed(&m, head->data, head->len, err);
 	/* One pass over the spooled bytes, without moving fd. */
 	while (size > 0) {
 		size_t want = size < (long long)sizeof(tmp) ? (size_t)size : sizeof(tmp);

@@ -21,11 +21,12 @@ enum dkim_verdict {
 	DKIM_READ_ERROR, /* the spool could not be read: err */
 };
 
-/* Decide and sign env's message, size bytes of fd from where it stands
- * (fd's offset is left where it was). now is the t= tag. */
-enum dkim_verdict dkim_relay_sign(const struct conf *c, const struct spool_envelope *env, int fd,
-                                  long long size, long long now, struct buf *fields,
-                                  struct buf *why, struct cl_err *err);
+/* Decide and sign env's message: head (a rewritten header section, or
+ * NULL) then size bytes of fd from where it stands (fd's offset is left
+ * where it was). now is the t= tag. */
+enum dkim_verdict dkim_relay_sign(const struct conf *c, const struct spool_envelope *env,
+                                  const struct buf *head, int fd, long long size, long long now,
+                                  struct buf *fields, struct buf *why, struct cl_err *err);
 /* The same for a message in memory (clsmtpd -dkim-sign): signs by the From
  * domain alone, without the origin rules. */
 enum dkim_verdict dkim_sign_text(const struct conf *c, const char *msg, size_t len, long long now,

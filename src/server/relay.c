@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "queuectl.h"
 #include "relay_mx.h"
+#include "relay_rewrite.h"
 #include "engine/smtp_client.h"
 
 /* A due time that never comes (nothing left for this agent). */
@@ -62,6 +63,10 @@ struct relay_agent {
 	/* The open session and where it goes. */
 	struct smtp_client *sess;
 	struct smtp_client_params p;
+	/* The default smarthost seen as an account (relay_open), and the
+	 * account of the open session (NULL: an MX or a route). */
+	struct relay_account smarthost;
+	const struct relay_account *acct;
 	char host[256], port[16], desc[300];
 };
 
@@ -81,21 +86,20 @@ static const char *relay_domain(const char *addr)
 	return at ? at + 1 : "";
 }
 
-/* Where a recipient goes: "" for the smarthost, or its domain. */
-static int relay_dest_is(const struct relay_agent *a, const char *addr, const char *dest)
+/* Where a recipient goes: its domain (a route, or MX mode), "=N" for the
+ * N-th sender_relay account of the envelope sender, or "" for the
+ * smarthost. Lower case, allocated. */
+static char *relay_dest_of(const struct relay_agent *a, const char *from, const char *addr)
 {
 	const char *d = relay_domain(addr);
-
-	if (a->rc->mode == RELAY_MODE_MX || relay_conf_route(a->rc, d) != NULL)
-		return strcasecmp(d, dest) == 0;
-	return *dest == '\0';
-}
-
-static char *relay_dest_of(const struct relay_agent *a, const char *addr)
-{
-	const char *d = relay_domain(addr);
+	const struct relay_account *ac;
 	char *r, *p;
 
+	if (relay_conf_route(a->rc, d) == NULL && (ac = relay_sender_route(a->rc, from)) != NULL) {
+		char n[32];
+		snprintf(n, sizeof(n), "=%zu", (size_t)(ac - a->rc->acct));
+		return xstrdup(n);
+	}
 	if (a->rc->mode != RELAY_MODE_MX && relay_conf_route(a->rc, d) == NULL)
 		d = "";
 	r = xstrdup(d);
@@ -103,6 +107,16 @@ static char *relay_dest_of(const struct relay_agent *a, const char *addr)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
 	return r;
+}
+
+static int relay_dest_is(const struct relay_agent *a, const char *from, const char *addr,
+                         const char *dest)
+{
+	char *d = relay_dest_of(a, from, addr);
+	int same = strcmp(d, dest) == 0;
+
+	free(d);
+	return same;
 }
 
 static int relay_is_due(const struct relay_agent *a, const struct spool_rcpt *r)
@@ -249,7 +263,7 @@ static time_t relay_examine(struct relay_agent *a, struct spool_envelope *env)
 				due = r->next_try;
 			continue;
 		}
-		dest = relay_dest_of(a, r->addr);
+		dest = relay_dest_of(a, env->from, r->addr);
 		for (k = first; k < a->nitem; k++)
 			if (strcmp(a->item[k].dest, dest) == 0)
 				break;
@@ -318,10 +332,10 @@ static void relay_close(struct relay_agent *a)
 	a->sess = NULL;
 }
 
-/* Open a session to host:port; smarthost: with its TLS, AUTH and
- * verification settings, else as for an MX (mx_tls, no AUTH). */
-static int relay_open(struct relay_agent *a, const char *host, const char *port, int smarthost,
-                      struct cl_err *err)
+/* Open a session to host:port; ac: a smarthost account with its TLS,
+ * AUTH and verification settings, NULL: as for an MX (mx_tls, no AUTH). */
+static int relay_open(struct relay_agent *a, const char *host, const char *port,
+                      const struct relay_account *ac, struct cl_err *err)
 {
 	const struct relay_conf *rc = a->rc;
 	struct smtp_client_params *p = &a->p;
@@ -339,19 +353,22 @@ static int relay_open(struct relay_agent *a, const char *host, const char *port,
 	smtp_timeouts_default(&p->timeouts);
 	if (rc->timeout > 0)
 		smtp_timeouts_all(&p->timeouts, rc->timeout * 1000);
-	if (smarthost) {
-		p->tls_mode = rc->tls == RELAY_TLS_SMTPS      ? SMTP_TLS_SMTPS
-		              : rc->tls == RELAY_TLS_STARTTLS ? SMTP_TLS_STARTTLS
-		              : rc->tls == RELAY_TLS_NONE     ? SMTP_TLS_NONE
+	a->acct = ac;
+	if (ac != NULL) {
+		p->tls_mode = ac->tls == RELAY_TLS_SMTPS      ? SMTP_TLS_SMTPS
+		              : ac->tls == RELAY_TLS_STARTTLS ? SMTP_TLS_STARTTLS
+		              : ac->tls == RELAY_TLS_NONE     ? SMTP_TLS_NONE
 		              : strcmp(port, "465") == 0      ? SMTP_TLS_SMTPS
 		                                              : SMTP_TLS_STARTTLS;
-		p->tls.trust_file = rc->ca_file;
-		p->tls.fingerprint = rc->fingerprint;
-		p->tls.certcheck = rc->certcheck;
-		if (rc->user != NULL) {
-			p->auth = rc->auth ? rc->auth : "auto";
-			p->creds.user = rc->user;
-			p->creds.password = buf_cstr(&rc->password);
+		p->tls.trust_file = ac->ca_file;
+		/* The pinned fingerprint and certcheck off are the default
+		 * smarthost's settings only. */
+		p->tls.fingerprint = ac == &a->smarthost ? rc->fingerprint : NULL;
+		p->tls.certcheck = ac == &a->smarthost ? rc->certcheck : 1;
+		if (ac->user != NULL) {
+			p->auth = ac->auth ? ac->auth : "auto";
+			p->creds.user = ac->user;
+			p->creds.password = buf_cstr(&ac->password);
 		}
 	} else {
 		/* RFC 7435: STARTTLS when offered, without insisting on a
@@ -389,10 +406,14 @@ static int relay_connect(struct relay_agent *a, const char *dest, int *permanent
 			return err_set(
 			    err, CL_ETEMP,
 			    "no smarthost configured (clsmtpd.conf: smarthost HOST[:PORT])");
-		return relay_open(a, a->rc->host, a->rc->port, 1, err);
+		return relay_open(a, a->rc->host, a->rc->port, &a->smarthost, err);
+	}
+	if (*dest == '=') {
+		const struct relay_account *ac = &a->rc->acct[strtoul(dest + 1, NULL, 10)];
+		return relay_open(a, ac->host, ac->port, ac, err);
 	}
 	if ((rt = relay_conf_route(a->rc, dest)) != NULL)
-		return relay_open(a, rt->host, rt->port, 0, err);
+		return relay_open(a, rt->host, rt->port, NULL, err);
 	/* The local host, for the loop check (RFC 5321 5.1). */
 	listen = xcalloc(a->c->nlisten ? a->c->nlisten : 1, sizeof(*listen));
 	for (i = 0; i < a->c->nlisten; i++)
@@ -407,7 +428,7 @@ static int relay_connect(struct relay_agent *a, const char *dest, int *permanent
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (relay_open(a, mx[i].host, RELAY_DEFAULT_MX_PORT, 0, err) == 0)
+		if (relay_open(a, mx[i].host, RELAY_DEFAULT_MX_PORT, NULL, err) == 0)
 			return 0;
 		log_msg(LOG_INFO, "relay: MX %s of %s: %s", mx[i].host, dest, err->msg);
 	}
@@ -492,7 +513,8 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	struct smtp_fd_source body;
 	struct smtp_body_source spooled;
 	struct smtp_prefix_source prefixed;
-	struct buf sigs = BUF_INIT(64 * 1024), why = BUF_INIT(1024);
+	struct buf sigs = BUF_INIT(64 * 1024 + RELAY_REWRITE_HEAD_MAX), why = BUF_INIT(1024);
+	struct buf head = BUF_INIT(RELAY_REWRITE_HEAD_MAX);
 	int fd = -1;
 	struct cl_err err;
 	struct stat st;
@@ -528,11 +550,26 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 	smtp_body_from_fd(&spooled, &body, fd, (long long)st.st_size - (long long)env->data_offset,
 	                  "spool");
 	m.body = spooled;
-	/* DKIM: the signatures go in front of the bytes sent (dkim_relay.h). */
-	switch (dkim_relay_sign(a->c, env, fd, spooled.size, (long long)time(NULL), &sigs, &why,
-	                        &err)) {
+	/* The account's From rewrite (relay_rewrite.h): a new header section
+	 * in front, the spool read from the body on. */
+	if (a->acct && a->acct->rewrite_from && env->from[0]) {
+		long long used = 0;
+		if (relay_rewrite_from(fd, spooled.size, a->acct->rewrite, &head, &used, &err) < 0 ||
+		    lseek(fd, (off_t)used, SEEK_CUR) < 0) {
+			if (err.msg[0] == '\0')
+				err_set(&err, CL_EIO, "spool: %s", strerror(errno));
+			relay_conn_outcome(&o, &err);
+			for (k = 0; k < n; k++)
+				relay_note(a, env, idx[k], 'T', &o);
+			goto out;
+		}
+		smtp_body_from_fd(&spooled, &body, fd, spooled.size - used, "spool");
+	}
+	/* DKIM: the signatures go in front of the bytes sent (dkim_relay.h),
+	 * made over the message as it leaves (after any rewrite). */
+	switch (dkim_relay_sign(a->c, env, &head, fd, spooled.size, (long long)time(NULL), &sigs,
+	                        &why, &err)) {
 	case DKIM_SIGNED:
-		smtp_body_prefixed(&m.body, &prefixed, sigs.data, sigs.len, &spooled);
 		log_msg(LOG_INFO, "%s: dkim=signed", env->qid);
 		break;
 	case DKIM_NOT_OURS:
@@ -546,7 +583,16 @@ static void relay_send(struct relay_agent *a, struct spool_envelope *env, const 
 		goto out;
 	}
 	err_clear(&err);
-	m.from = env->from;
+	/* What goes in front of the spooled bytes: signatures, then the
+	 * rewritten header section. */
+	buf_add(&sigs, head.data ? head.data : "", head.len);
+	if (sigs.len > 0)
+		smtp_body_prefixed(&m.body, &prefixed, sigs.data, sigs.len, &spooled);
+	else
+		m.body = spooled;
+	/* The account's address as the envelope sender (not for <>); the
+	 * spool keeps the original, to which notices go. */
+	m.from = a->acct && a->acct->rewrite && env->from[0] ? a->acct->rewrite : env->from;
 	m.rcpts = rcpts;
 	m.nrcpt = n;
 	m.body_8bit = mp.body_8bit;
@@ -617,6 +663,7 @@ out:
 		close(fd);
 	buf_free(&sigs);
 	buf_free(&why);
+	buf_free(&head);
 	smtp_result_free(&res);
 	free(rcpts);
 	free(notify);
@@ -647,17 +694,21 @@ static void relay_group(struct relay_agent *a, const struct relay_item *it, size
 			abort();
 		for (i = 0, m = 0; i < env.nrcpt; i++)
 			if (relay_is_due(a, &env.rcpt[i]) &&
-			    relay_dest_is(a, env.rcpt[i].addr, dest))
+			    relay_dest_is(a, env.from, env.rcpt[i].addr, dest))
 				idx[m++] = i;
 		if (m > 0 && a->sess == NULL && !dead &&
 		    relay_connect(a, dest, &permanent, &derr) < 0) {
 			dead = 1;
+			const struct relay_account *ac =
+			    *dest == '=' ? &a->rc->acct[strtoul(dest + 1, NULL, 10)] : NULL;
 			log_msg(derr.cls == CL_EAUTH ? LOG_ERR : LOG_WARNING, "relay: %s%s: %s%s",
-			        *dest ? "to " : "smarthost", dest, derr.msg,
-			        derr.cls == CL_EAUTH
-			            ? " (the smarthost refused our credentials: check "
-			              "smarthost_user and the password)"
-			            : "");
+			        ac ? "sender_relay " : *dest ? "to " : "smarthost",
+			        ac ? ac->pattern : dest, derr.msg,
+			        derr.cls != CL_EAUTH ? ""
+			        : ac ? " (the smarthost refused our credentials: check the user= and "
+			               "password_file= of this sender_relay)"
+			             : " (the smarthost refused our credentials: check "
+			               "smarthost_user and the password)");
 		}
 		if (dead) {
 			struct outcome o;
@@ -742,6 +793,14 @@ void relay_run(const struct conf *c, struct spool *sp, int wakefd)
 	a.c = c;
 	a.rc = &c->relay;
 	a.sp = sp;
+	/* A view of the default smarthost's settings (nothing owned). */
+	a.smarthost.host = c->relay.host;
+	a.smarthost.port = c->relay.port;
+	a.smarthost.tls = c->relay.tls;
+	a.smarthost.user = c->relay.user;
+	a.smarthost.auth = c->relay.auth;
+	a.smarthost.ca_file = c->relay.ca_file;
+	a.smarthost.password = c->relay.password;
 	lockfd = queue_cli_agent_lock(spool_dir(sp), QUEUE_CLI_AGENT_RELAY, wakefd);
 	if (lockfd < 0)
 		return;
@@ -752,6 +811,11 @@ void relay_run(const struct conf *c, struct spool *sp, int wakefd)
 		log_msg(LOG_INFO, "relay agent: smarthost %s:%s", c->relay.host, c->relay.port);
 	else
 		log_msg(LOG_WARNING, "relay agent: no smarthost configured; relayed mail waits");
+	for (size_t i = 0; i < c->relay.nacct; i++)
+		log_msg(LOG_INFO, "relay agent: mail from %s through %s:%s%s%s", c->relay.acct[i].pattern,
+		        c->relay.acct[i].host, c->relay.acct[i].port,
+		        c->relay.acct[i].rewrite ? ", as " : "",
+		        c->relay.acct[i].rewrite ? c->relay.acct[i].rewrite : "");
 	for (;;) {
 		struct pollfd pfd[2] = {{wakefd, POLLIN, 0}, {fifo, POLLIN, 0}};
 		int r;

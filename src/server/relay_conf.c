@@ -64,6 +64,7 @@ void relay_conf_free(struct relay_conf *rc)
 		free(rc->route[i].port);
 	}
 	free(rc->route);
+	relay_sender_free(rc);
 	buf_wipe(&rc->password);
 	memset(rc, 0, sizeof(*rc));
 }
@@ -114,7 +115,7 @@ void relay_conf_duration_str(int s, char *out, size_t n)
 }
 
 /* "host", "host:port", "[v6]" or "[v6]:port". */
-static int relay_conf_hostport(const char *s, const char *defport, char **host, char **port)
+int relay_conf_hostport(const char *s, const char *defport, char **host, char **port)
 {
 	const char *colon = NULL, *hend;
 	char *end;
@@ -181,6 +182,8 @@ int relay_conf_directive(struct relay_conf *rc, char **w, size_t n, int line, co
 	size_t i;
 
 	*msg = NULL;
+	if (relay_sender_directive(rc, w, n, line, msg))
+		return 1;
 	for (i = 0; i < sizeof(relay_conf_durs) / sizeof(relay_conf_durs[0]); i++) {
 		const struct relay_conf_dur *x = &relay_conf_durs[i];
 		long long v;
@@ -327,48 +330,45 @@ static int relay_conf_first_line(struct buf *b, const char *what, struct cl_err 
 	return 0;
 }
 
-static int relay_conf_read_file(struct relay_conf *rc, struct cl_err *err)
+int relay_conf_read_secret(const char *path, const char *what, long secret_uid, struct buf *out,
+                           struct cl_err *err)
 {
 	struct stat st;
 	char chunk[512];
-	int fd = open(rc->password_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
-		return err_set(err, CL_ECONFIG, "smarthost_password_file %s: %s", rc->password_file,
-		               strerror(errno));
+		return err_set(err, CL_ECONFIG, "%s %s: %s", what, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return err_set(err, CL_ECONFIG, "smarthost_password_file %s: not a regular file",
-		               rc->password_file);
+		return err_set(err, CL_ECONFIG, "%s %s: not a regular file", what, path);
 	}
 	/* The password of the ISP account: nobody else may read it. The
 	 * service user may own it: the packaged clsmtpd starts as that user
 	 * and could not read root's file. */
 	if ((st.st_uid != 0 && st.st_uid != geteuid() &&
-	     (rc->secret_uid < 0 || st.st_uid != (uid_t)rc->secret_uid)) ||
+	     (secret_uid < 0 || st.st_uid != (uid_t)secret_uid)) ||
 	    (st.st_mode & 077) != 0) {
 		close(fd);
 		return err_set(err, CL_ECONFIG,
-		               "smarthost_password_file %s: must be owned by root (or the user "
-		               "clsmtpd runs as) and readable by its owner only (chown root %s; "
-		               "chmod 600 %s)",
-		               rc->password_file, rc->password_file, rc->password_file);
+		               "%s %s: must be owned by root (or the user clsmtpd runs as) and "
+		               "readable by its owner only (chown root %s; chmod 600 %s)",
+		               what, path, path, path);
 	}
-	buf_wipe(&rc->password);
-	buf_set_secret(&rc->password);
+	buf_wipe(out);
+	buf_set_secret(out);
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (buf_add(&rc->password, chunk, (size_t)n) < 0) {
+		if (buf_add(out, chunk, (size_t)n) < 0) {
 			explicit_bzero(chunk, sizeof(chunk));
 			close(fd);
-			buf_wipe(&rc->password);
-			return err_set(err, CL_ECONFIG, "smarthost_password_file %s: too long",
-			               rc->password_file);
+			buf_wipe(out);
+			return err_set(err, CL_ECONFIG, "%s %s: too long", what, path);
 		}
 	}
 	explicit_bzero(chunk, sizeof(chunk));
 	close(fd);
-	return relay_conf_first_line(&rc->password, "smarthost_password_file", err);
+	return relay_conf_first_line(out, what, err);
 }
 
 static int relay_conf_eval(struct relay_conf *rc, struct cl_err *err)
@@ -441,8 +441,11 @@ static int relay_conf_eval(struct relay_conf *rc, struct cl_err *err)
 
 int relay_conf_load_secret(struct relay_conf *rc, struct cl_err *err)
 {
+	if (relay_sender_load_secrets(rc, err) < 0)
+		return -1;
 	if (rc->password_file != NULL)
-		return relay_conf_read_file(rc, err);
+		return relay_conf_read_secret(rc->password_file, "smarthost_password_file",
+		                              rc->secret_uid, &rc->password, err);
 	if (rc->passwordeval != NULL)
 		return relay_conf_eval(rc, err);
 	return 0;

@@ -36,6 +36,20 @@ struct relay_route {
 	char *domain, *host, *port;
 };
 
+/* A smarthost account chosen by the envelope sender (sender_relay, Postfix's
+ * sender_dependent_relayhost_maps with its password and generic maps), for
+ * providers that take mail only from their own account's address. */
+struct relay_account {
+	char *pattern; /* "user@domain" or "@domain", lower case */
+	char *host, *port;
+	enum relay_tls tls;
+	char *user, *password_file, *auth, *ca_file;
+	char *rewrite;    /* MAIL FROM becomes this address; NULL: unchanged */
+	int rewrite_from; /* and the From: field's address (rewrite=ADDR from) */
+	int line;
+	struct buf password; /* read at start, as root (secret) */
+};
+
 struct relay_conf {
 	enum relay_mode mode;
 	char *host, *port; /* the smarthost; NULL if none */
@@ -51,6 +65,8 @@ struct relay_conf {
 	enum relay_mx_tls mx_tls;
 	struct relay_route *route;
 	size_t nroute;
+	struct relay_account *acct; /* sender_relay lines, in file order */
+	size_t nacct;
 	int retry_min, retry_max, lifetime; /* seconds */
 	int timeout;                        /* seconds; 0: RFC 5321 4.5.3.2 defaults */
 	int line_host, line_user;           /* for errors found after reading */
@@ -67,6 +83,21 @@ const char *relay_conf_check(const struct relay_conf *rc, int *line);
 /* Read the smarthost password (password file or passwordeval) into
  * rc->password. Called as root before privileges are dropped. */
 int relay_conf_load_secret(struct relay_conf *rc, struct cl_err *err);
+/* "host", "host:port", "[v6]:port" into *host and *port (defport when
+ * none): 0, or -1 when malformed. */
+int relay_conf_hostport(const char *s, const char *defport, char **host, char **port);
+/* Read a password file's first line into out (a secret buffer): owned by
+ * root, us or secret_uid, readable by its owner only. what names the
+ * directive in errors. */
+int relay_conf_read_secret(const char *path, const char *what, long secret_uid, struct buf *out,
+                           struct cl_err *err);
+/* sender_relay (relay_sender.c): 1 if w[0] is it (*msg NULL or the
+ * problem), 0 if not; its secrets; the account for an envelope sender
+ * (address first, then its domain; NULL: the default smarthost or MX). */
+int relay_sender_directive(struct relay_conf *rc, char **w, size_t n, int line, const char **msg);
+int relay_sender_load_secrets(struct relay_conf *rc, struct cl_err *err);
+const struct relay_account *relay_sender_route(const struct relay_conf *rc, const char *sender);
+void relay_sender_free(struct relay_conf *rc);
 /* "300", "90s", "5m", "4h", "5d" -> seconds; -1 if malformed. */
 long long relay_conf_duration(const char *s);
 /* seconds -> "5d", "4h", "5m", "90s" (the largest unit that divides it). */
