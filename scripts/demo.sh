@@ -71,9 +71,9 @@ sub=$(free_port)
 	printf '%s\n' "$SASL_PASSWORD" >"$srv/isp-password"
 )
 printf 'taro-demo-pw\n' | "$CLSMTPD" passwd -u "$srv/users" add taro >/dev/null
-"$CLSMTPD" -f /dev/null -dkim-keygen home.example.test rsa2026 -d "$srv" >/dev/null 2>&1 ||
+"$CLSMTPD" -dkim-keygen home.example.test rsa2026 -d "$srv" >/dev/null 2>&1 ||
 	die "clsmtpd -dkim-keygen failed"
-"$CLSMTPD" -f /dev/null -dkim-keygen home.example.test ed2026 -a ed25519 -d "$srv" >/dev/null 2>&1 ||
+"$CLSMTPD" -dkim-keygen home.example.test ed2026 -a ed25519 -d "$srv" >/dev/null 2>&1 ||
 	die "clsmtpd -dkim-keygen failed"
 cat >"$srv/clsmtpd.conf" <<EOF
 hostname home.example.test
