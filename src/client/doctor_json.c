@@ -1,8 +1,7 @@
 /*
  * doctor_json.c - write the doctor's report as JSON (see doctor_json.h).
- * A small writer of our own: one object, known fields, strings escaped
- * per RFC 8259 (server text may hold anything, so invalid UTF-8 becomes
- * U+FFFD and control characters \u00XX).
+ * A small writer of our own: one object, known fields, strings escaped by
+ * base/json.c.
  */
 #include "doctor_json.h"
 
@@ -10,7 +9,7 @@
 #include <string.h>
 
 #include "exitcode.h"
-#include "base/utf8.h"
+#include "base/json.h"
 #include "base/version.h"
 
 struct doctor_json {
@@ -18,39 +17,6 @@ struct doctor_json {
 	int depth;
 	int first; /* no comma before the next member */
 };
-
-int doctor_json_string(struct buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, k;
-	int r = buf_addc(out, '"');
-
-	while (i < n) {
-		unsigned char ch = p[i];
-		if (ch == '"' || ch == '\\') {
-			r |= buf_addc(out, '\\');
-			r |= buf_addc(out, (char)ch);
-			i++;
-		} else if (ch == '\n') {
-			r |= buf_adds(out, "\\n");
-			i++;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			r |= buf_printf(out, "\\u%04x", ch);
-			i++;
-		} else if (ch < 0x80) {
-			r |= buf_addc(out, (char)ch);
-			i++;
-		} else if ((k = utf8_seq_len(p + i, n - i)) > 0) {
-			r |= buf_add(out, p + i, k);
-			i += k;
-		} else {
-			r |= buf_adds(out, "\\ufffd");
-			i++;
-		}
-	}
-	r |= buf_addc(out, '"');
-	return r ? -1 : 0;
-}
 
 static void j_indent(struct doctor_json *j)
 {
@@ -66,7 +32,7 @@ static void j_key(struct doctor_json *j, const char *key)
 	j->first = 0;
 	j_indent(j);
 	if (key) {
-		doctor_json_string(j->out, key);
+		json_string(j->out, key);
 		buf_adds(j->out, ": ");
 	}
 }
@@ -94,7 +60,7 @@ static void j_str(struct doctor_json *j, const char *key, const char *v)
 {
 	j_key(j, key);
 	if (v)
-		doctor_json_string(j->out, v);
+		json_string(j->out, v);
 	else
 		buf_adds(j->out, "null");
 }

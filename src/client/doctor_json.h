@@ -11,7 +11,5 @@
 
 /* The whole object, pretty-printed, ending in a newline. */
 int doctor_json_format(struct buf *out, const struct doctor_report *r);
-/* Append s as a JSON string: quotes, escapes, invalid UTF-8 as U+FFFD. */
-int doctor_json_string(struct buf *out, const char *s);
 
 #endif

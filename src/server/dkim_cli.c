@@ -23,11 +23,10 @@
 
 static int dkim_usage(void)
 {
-	fprintf(stderr,
-	        "usage: clsmtpd [-f config] -dkim-keygen DOMAIN SELECTOR [-a rsa|ed25519] "
-	        "[-b BITS] [-d DIR]\n"
-	        "       clsmtpd [-f config] -dkim-records\n"
-	        "       clsmtpd [-f config] -dkim-sign < message\n");
+	fprintf(stderr, "usage: clsmtpd [-f config] -dkim-keygen DOMAIN SELECTOR [-a rsa|ed25519] "
+	                "[-b BITS] [-d DIR]\n"
+	                "       clsmtpd [-f config] -dkim-records\n"
+	                "       clsmtpd [-f config] -dkim-sign < message\n");
 	return 64;
 }
 
@@ -58,7 +57,8 @@ static int dkim_write_key(const char *path, const struct buf *pem, const char *u
 
 	if (fd < 0) {
 		fprintf(stderr, "clsmtpd: %s: %s%s\n", path, strerror(errno),
-		        errno == EEXIST ? " (a key is never overwritten: choose a new selector)" : "");
+		        errno == EEXIST ? " (a key is never overwritten: choose a new selector)"
+		                        : "");
 		return errno == EEXIST ? 73 : 74;
 	}
 	if ((pw && fchown(fd, 0, pw->pw_gid) < 0) || fchmod(fd, mode) < 0 ||
@@ -130,8 +130,8 @@ static int dkim_keygen(const char *cfile, int cfile_given, char **a, int n)
 		}
 		c = NULL;
 	}
-	if (dkim_key_generate(&k, alg[0] == 'e' ? DKIM_ED25519_SHA256 : DKIM_RSA_SHA256, bits, &err) <
-	        0 ||
+	if (dkim_key_generate(&k, alg[0] == 'e' ? DKIM_ED25519_SHA256 : DKIM_RSA_SHA256, bits,
+	                      &err) < 0 ||
 	    dkim_key_pem(&k, &pem, &err) < 0 || dkim_key_record(&k, &rec, &err) < 0) {
 		fprintf(stderr, "clsmtpd: %s\n", err.msg);
 		rc = err.cls == CL_EUSAGE ? 64 : 70;

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "checkdns.h"
 #include "ctl.h"
 #include "dkim_cli.h"
 #include "defence_srv.h"
@@ -62,6 +63,7 @@ static void main_usage(void)
 	        "       clsmtpd [-f config] -dkim-keygen DOMAIN SELECTOR [-a rsa|ed25519] [-b BITS] "
 	        "[-d DIR]\n"
 	        "       clsmtpd [-f config] -dkim-records | -dkim-sign < message\n"
+	        "       clsmtpd [-f config] -check-dns [DOMAIN] [--json]\n"
 	        "       clsmtpd passwd [-u usersfile] add|change|remove|list [user]\n");
 }
 
@@ -235,6 +237,9 @@ int main(int argc, char **argv)
 		return passwd_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
 		return passwd_main(argc - 1, argv + 1);
+	/* -check-dns: checkdns.c. */
+	if ((i = checkdns_main(argc, argv)) >= 0)
+		return i;
 	/* -dkim-keygen, -dkim-records, -dkim-sign: dkim_cli.c. */
 	if ((i = dkim_cli_main(argc, argv)) >= 0)
 		return i;

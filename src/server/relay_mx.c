@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dnsmsg.h"
 #include "net/conn.h"
 
 /* One try of 5 s, twice: the relay agent will simply come back later. */
@@ -56,11 +57,6 @@ static int relay_mx_fail(struct cl_err *err, enum cl_errclass cls, const char *s
 	return err_reply(err, CL_STAGE_NONE, 0, status, NULL);
 }
 
-static unsigned relay_mx_get16(const unsigned char *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
 static int relay_mx_cmp(const void *x, const void *y)
 {
 	const struct relay_mx *a = x, *b = y;
@@ -70,58 +66,10 @@ static int relay_mx_cmp(const void *x, const void *y)
 	return strcmp(a->host, b->host);
 }
 
-/* The answer section of a DNS message, a record at a time. */
-struct relay_mx_walk {
-	const unsigned char *p, *end;
-	unsigned left;
-};
-
-static int relay_mx_walk_init(struct relay_mx_walk *w, const unsigned char *msg, size_t len)
-{
-	unsigned qd, i;
-	int k;
-
-	if (len < NS_HFIXEDSZ)
-		return -1;
-	w->p = msg + NS_HFIXEDSZ;
-	w->end = msg + len;
-	qd = relay_mx_get16(msg + 4);
-	w->left = relay_mx_get16(msg + 6);
-	for (i = 0; i < qd; i++) {
-		if ((k = dn_skipname(w->p, w->end)) < 0 || (size_t)(w->end - w->p) < (size_t)k + 4)
-			return -1;
-		w->p += k + 4;
-	}
-	return 0;
-}
-
-/* 1 with the next record's type and data, 0 after the last, -1 if the
- * message is malformed. */
-static int relay_mx_walk_next(struct relay_mx_walk *w, unsigned *type, const unsigned char **rdata,
-                              unsigned *rdlen)
-{
-	int k;
-
-	if (w->left == 0)
-		return 0;
-	w->left--;
-	if ((k = dn_skipname(w->p, w->end)) < 0 || (size_t)(w->end - w->p) < (size_t)k + 10)
-		return -1;
-	w->p += k;
-	*type = relay_mx_get16(w->p);
-	*rdlen = relay_mx_get16(w->p + 8);
-	w->p += 10;
-	if ((size_t)(w->end - w->p) < *rdlen)
-		return -1;
-	*rdata = w->p;
-	w->p += *rdlen;
-	return 1;
-}
-
 int relay_mx_parse(const unsigned char *msg, size_t len, struct relay_mx *out, size_t max,
                    size_t *n)
 {
-	struct relay_mx_walk w;
+	struct dns_walk w;
 	struct relay_mx all[RELAY_MX_PARSE_MAX];
 	const unsigned char *rd;
 	size_t nall = 0;
@@ -129,15 +77,15 @@ int relay_mx_parse(const unsigned char *msg, size_t len, struct relay_mx *out, s
 	int null_mx = 0, r;
 
 	*n = 0;
-	if (relay_mx_walk_init(&w, msg, len) < 0)
+	if (dns_walk_init(&w, msg, len) < 0)
 		return -1;
-	while ((r = relay_mx_walk_next(&w, &type, &rd, &rdlen)) > 0) {
+	while ((r = dns_walk_next(&w, &type, &rd, &rdlen)) > 0) {
 		struct relay_mx m;
 		if (type != ns_t_mx)
 			continue;
 		if (rdlen < 3 || dn_expand(msg, msg + len, rd + 2, m.host, sizeof(m.host)) < 0)
 			return -1;
-		m.pref = (int)relay_mx_get16(rd);
+		m.pref = (int)dns_get16(rd);
 		if (m.host[0] == '\0' || strcmp(m.host, ".") == 0)
 			null_mx = 1;
 		else if (nall < RELAY_MX_PARSE_MAX)
@@ -156,7 +104,7 @@ int relay_mx_parse(const unsigned char *msg, size_t len, struct relay_mx *out, s
 
 int relay_mx_addr_answer(const unsigned char *msg, int len, int herr, unsigned type)
 {
-	struct relay_mx_walk w;
+	struct dns_walk w;
 	const unsigned char *rd;
 	unsigned t, rdlen, want = type == ns_t_a ? 4 : 16;
 	int r;
@@ -164,7 +112,7 @@ int relay_mx_addr_answer(const unsigned char *msg, int len, int herr, unsigned t
 	/* NXDOMAIN and NODATA are the DNS's word; the rest is no word. */
 	if (len < 0)
 		return herr == HOST_NOT_FOUND || herr == NO_DATA ? 0 : -1;
-	if (relay_mx_walk_init(&w, msg, (size_t)len) < 0)
+	if (dns_walk_init(&w, msg, (size_t)len) < 0)
 		return -1;
 	switch (msg[3] & 0x0f) {
 	case ns_r_noerror:
@@ -174,7 +122,7 @@ int relay_mx_addr_answer(const unsigned char *msg, int len, int herr, unsigned t
 	default:
 		return -1;
 	}
-	while ((r = relay_mx_walk_next(&w, &t, &rd, &rdlen)) > 0)
+	while ((r = dns_walk_next(&w, &t, &rd, &rdlen)) > 0)
 		if (t == type && rdlen == want)
 			return 1;
 	return r < 0 ? -1 : 0;

@@ -88,7 +88,8 @@ int relay_rewrite_head(const char *head_in, size_t len, const char *addr, struct
 		buf_printf(out, "From: <%s>\r\n\r\n", addr);
 	}
 	if (out->len >= out->max)
-		return err_set(err, CL_EDATA, "the header section is too big to rewrite its From field");
+		return err_set(err, CL_EDATA,
+		               "the header section is too big to rewrite its From field");
 	return 0;
 }
 
@@ -116,7 +117,8 @@ int relay_rewrite_from(int fd, long long size, const char *addr, struct buf *hea
 			goto out;
 		}
 		if (buf_add(&in, tmp, (size_t)got) < 0) {
-			err_set(err, CL_EDATA, "the header section is over %d bytes: From not rewritten",
+			err_set(err, CL_EDATA,
+			        "the header section is over %d bytes: From not rewritten",
 			        RELAY_REWRITE_HEAD_MAX);
 			goto out;
 		}

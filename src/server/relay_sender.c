@@ -45,7 +45,8 @@ static const char *account_option(struct relay_account *ac, const char *word)
 	char **dst = NULL;
 
 	if (eq == NULL || *v == '\0')
-		return "sender_relay: options are KEY=VALUE (tls=, user=, password_file=, auth=, ca=, "
+		return "sender_relay: options are KEY=VALUE (tls=, user=, password_file=, auth=, "
+		       "ca=, "
 		       "rewrite=, rewrite_from=)";
 	if (klen == 3 && strncmp(word, "tls", 3) == 0) {
 		if (strcmp(v, "smtps") == 0)
@@ -91,7 +92,8 @@ static const char *account_check(const struct relay_account *ac)
 		return "sender_relay: rewrite= is an address (the account's own)";
 	if (ac->rewrite_from && ac->rewrite == NULL)
 		return "sender_relay: rewrite_from=yes needs rewrite=ADDRESS";
-	if ((ac->password_file && ac->password_file[0] != '/') || (ac->ca_file && ac->ca_file[0] != '/'))
+	if ((ac->password_file && ac->password_file[0] != '/') ||
+	    (ac->ca_file && ac->ca_file[0] != '/'))
 		return "sender_relay: password_file= and ca= are absolute paths";
 	return NULL;
 }
@@ -162,7 +164,8 @@ const struct relay_account *relay_sender_route(const struct relay_conf *rc, cons
 		if (strcasecmp(rc->acct[i].pattern, sender) == 0)
 			return &rc->acct[i];
 	for (i = 0; i < rc->nacct; i++)
-		if (rc->acct[i].pattern[0] == '@' && strcasecmp(rc->acct[i].pattern + 1, at + 1) == 0)
+		if (rc->acct[i].pattern[0] == '@' &&
+		    strcasecmp(rc->acct[i].pattern + 1, at + 1) == 0)
 			return &rc->acct[i];
 	return NULL;
 }

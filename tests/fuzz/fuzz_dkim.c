@@ -62,8 +62,8 @@ static void fuzz_body_idempotent(const uint8_t *p, size_t n)
 	dkim_body_canon_init(&c, collect_emit, &two);
 	dkim_body_canon_feed(&c, one.b.data ? one.b.data : "", one.b.len);
 	dkim_body_canon_end(&c);
-	FUZZ_ASSERT(one.b.len == two.b.len && (one.b.len == 0 || memcmp(one.b.data, two.b.data,
-	                                                                 one.b.len) == 0),
+	FUZZ_ASSERT(one.b.len == two.b.len &&
+	                (one.b.len == 0 || memcmp(one.b.data, two.b.data, one.b.len) == 0),
 	            "the canonical body is its own canonical form");
 	buf_free(&one.b);
 	buf_free(&two.b);
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_msg(&a, data, size, 0);
 	fuzz_msg(&b, data, size, cut | 1);
 	FUZZ_ASSERT(a.head.len == b.head.len &&
-	                    (a.head.len == 0 || memcmp(a.head.data, b.head.data, a.head.len) == 0),
+	                (a.head.len == 0 || memcmp(a.head.data, b.head.data, a.head.len) == 0),
 	            "the header section does not depend on the pieces");
 	FUZZ_ASSERT(memcmp(a.body_hash, b.body_hash, 32) == 0, "nor the body hash");
 	fuzz_body_idempotent(data, size);

@@ -115,8 +115,8 @@ int dkim_key_generate(struct dkim_key *k, enum dkim_alg alg, int bits, struct cl
 
 	memset(k, 0, sizeof(*k));
 	if (alg == DKIM_RSA_SHA256 && (bits < 1024 || bits > 8192))
-		return err_set(err, CL_EUSAGE, "RSA key size %d: choose 1024 to 8192 (2048 is usual)",
-		               bits);
+		return err_set(err, CL_EUSAGE,
+		               "RSA key size %d: choose 1024 to 8192 (2048 is usual)", bits);
 	pkey = alg == DKIM_ED25519_SHA256 ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
 	                                  : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
 	if (pkey == NULL)
@@ -131,7 +131,8 @@ int dkim_key_pem(const struct dkim_key *k, struct buf *out, struct cl_err *err)
 	long n;
 	int r;
 
-	if (bio == NULL || !PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL)) {
+	if (bio == NULL ||
+	    !PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL)) {
 		BIO_free(bio);
 		return key_ssl_err(err, "DKIM key: PEM", NULL);
 	}
@@ -164,8 +165,7 @@ int dkim_key_record(const struct dkim_key *k, struct buf *out, struct cl_err *er
 	return r < 0 ? err_set(err, CL_EIO, "DKIM key: record too long") : 0;
 }
 
-int dkim_zone_line(const char *selector, const char *domain, const char *record,
-                   struct buf *out)
+int dkim_zone_line(const char *selector, const char *domain, const char *record, struct buf *out)
 {
 	size_t len = strlen(record), off = 0;
 

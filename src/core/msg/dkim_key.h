@@ -37,7 +37,6 @@ int dkim_key_pem(const struct dkim_key *k, struct buf *out, struct cl_err *err);
 int dkim_key_record(const struct dkim_key *k, struct buf *out, struct cl_err *err);
 /* A zone-file line for SELECTOR._domainkey.DOMAIN holding record, split
  * into quoted strings of at most 255 bytes (RFC 1035 character-strings). */
-int dkim_zone_line(const char *selector, const char *domain, const char *record,
-                   struct buf *out);
+int dkim_zone_line(const char *selector, const char *domain, const char *record, struct buf *out);
 
 #endif

@@ -130,7 +130,8 @@ static size_t head_fields(const struct dkim_msg *m, struct head_field **out)
 		for (k = 0; k < f[n].len && f[n].p[k] != ':'; k++)
 			;
 		f[n].namelen = k;
-		while (f[n].namelen > 0 && (f[n].p[f[n].namelen - 1] == ' ' || f[n].p[f[n].namelen - 1] == '\t'))
+		while (f[n].namelen > 0 &&
+		       (f[n].p[f[n].namelen - 1] == ' ' || f[n].p[f[n].namelen - 1] == '\t'))
 			f[n].namelen--;
 		/* A line without a colon is not a field anyone can sign. */
 		if (k < f[n].len)
@@ -164,8 +165,7 @@ static int from_addr_cb(void *arg, const char *addr)
 	return 0;
 }
 
-int dkim_msg_from(const struct dkim_msg *m, struct buf *addr, struct buf *out,
-                  struct cl_err *err)
+int dkim_msg_from(const struct dkim_msg *m, struct buf *addr, struct buf *out, struct cl_err *err)
 {
 	struct head_field *f = NULL, *from = NULL;
 	size_t n = head_fields(m, &f), nfrom = 0, i;
@@ -290,11 +290,12 @@ static int sign_bytes(const struct dkim_key *k, const struct buf *data, struct b
 		ERR_clear_error();
 		return err_set(err, CL_EIO, "DKIM: signing failed: %s", e);
 	}
-	return b64_encode(out, olen, sig) < 0 ? err_set(err, CL_EIO, "DKIM: signature too long") : 0;
+	return b64_encode(out, olen, sig) < 0 ? err_set(err, CL_EIO, "DKIM: signature too long")
+	                                      : 0;
 }
 
-int dkim_sign(const struct dkim_msg *m, const struct dkim_key *k,
-              const struct dkim_sig_params *p, struct buf *out, struct cl_err *err)
+int dkim_sign(const struct dkim_msg *m, const struct dkim_key *k, const struct dkim_sig_params *p,
+              struct buf *out, struct cl_err *err)
 {
 	char names[64][64], num[32];
 	struct head_field *f = NULL;

@@ -26,16 +26,16 @@
  * From is always signed once more than it appears ("oversigned"), so
  * that a second From added on the way breaks the signature. */
 #define DKIM_DEFAULT_HEADERS                                                                       \
-	"from:reply-to:subject:date:to:cc:message-id:in-reply-to:references:mime-version:"        \
-	"content-type:content-transfer-encoding:content-disposition:content-language:"            \
+	"from:reply-to:subject:date:to:cc:message-id:in-reply-to:references:mime-version:"         \
+	"content-type:content-transfer-encoding:content-disposition:content-language:"             \
 	"list-id:list-unsubscribe:list-unsubscribe-post:sender"
 
 struct dkim_msg {
-	struct buf head;   /* the header section, CRLF lines, without the empty line */
-	int state;         /* where in the header section's end we are */
-	int in_body;       /* the empty line has passed */
-	int too_big;       /* the header section overflowed: nothing to sign */
-	EVP_MD_CTX *bh;    /* SHA-256 of the canonical body */
+	struct buf head; /* the header section, CRLF lines, without the empty line */
+	int state;       /* where in the header section's end we are */
+	int in_body;     /* the empty line has passed */
+	int too_big;     /* the header section overflowed: nothing to sign */
+	EVP_MD_CTX *bh;  /* SHA-256 of the canonical body */
 	unsigned char body_hash[32];
 	int ended;
 	struct dkim_body_canon canon;
@@ -61,7 +61,7 @@ struct dkim_sig_params {
 };
 /* Append "DKIM-Signature: ...\r\n" (folded lines of at most 78 bytes) for
  * the ended message m signed with key k. */
-int dkim_sign(const struct dkim_msg *m, const struct dkim_key *k,
-              const struct dkim_sig_params *p, struct buf *out, struct cl_err *err);
+int dkim_sign(const struct dkim_msg *m, const struct dkim_key *k, const struct dkim_sig_params *p,
+              struct buf *out, struct cl_err *err);
 
 #endif

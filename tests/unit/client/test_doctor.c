@@ -11,6 +11,7 @@
 #include "doctor.h"
 #include "doctor_conclude.h"
 #include "doctor_json.h"
+#include "base/json.h"
 #include "doctor_report.h"
 
 /* A fixed "now" for expiry warnings: 2030-01-01T00:00:00Z. */
@@ -502,7 +503,7 @@ TEST(test_json_string_escapes_and_replaces_invalid_utf8)
 {
 	struct buf b = BUF_INIT(256);
 
-	doctor_json_string(&b, "a\"b\\c\n\001\xff\xe6\x97\xa5");
+	json_string(&b, "a\"b\\c\n\001\xff\xe6\x97\xa5");
 	CHECK_STR(buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\\ufffd\xe6\x97\xa5\"");
 	buf_free(&b);
 }

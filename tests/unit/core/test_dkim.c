@@ -78,7 +78,8 @@ TEST(test_body_relaxed)
 	CHECK_STR(body_canon("a\rb\r\n", 5, 0), "a\rb\r\n");
 	CHECK_STR(body_canon("a\r", 2, 0), "a\r\r\n");
 	/* 8-bit bytes pass as they are. */
-	CHECK_STR(body_canon("\xe6\x97\xa5 \xe6\x9c\xac\r\n", 9, 0), "\xe6\x97\xa5 \xe6\x9c\xac\r\n");
+	CHECK_STR(body_canon("\xe6\x97\xa5 \xe6\x9c\xac\r\n", 9, 0),
+	          "\xe6\x97\xa5 \xe6\x9c\xac\r\n");
 }
 
 /* Cut anywhere, the same canonical body: random bodies of blanks, CR, LF
@@ -99,7 +100,8 @@ TEST(test_body_pieces)
 		if (strcmp(buf_cstr(&whole), body_canon(body, len, 1 + rng() % 7)) != 0)
 			bad++;
 		/* Idempotent: the canonical form of a canonical form is itself. */
-		if (strcmp(buf_cstr(&whole), body_canon(whole.data ? whole.data : "", whole.len, 0)) != 0)
+		if (strcmp(buf_cstr(&whole),
+		           body_canon(whole.data ? whole.data : "", whole.len, 0)) != 0)
 			bad++;
 	}
 	CHECK_INT(bad, 0);
@@ -218,7 +220,8 @@ TEST(test_sign_field)
 	CHECK_INT(dkim_key_generate(&k, DKIM_ED25519_SHA256, 0, &err), 0);
 	CHECK_INT(msg_of(&m, msg, 0), 0);
 	CHECK_INT(dkim_sign(&m, &k, &p, &out, &err), 0);
-	CHECK(strncmp(out.data, "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;", 57) == 0);
+	CHECK(strncmp(out.data, "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;", 57) ==
+	      0);
 	for (line = out.data; *line;) {
 		const char *e = strstr(line, "\r\n");
 		CHECK(e != NULL && e - line <= 78);
@@ -274,7 +277,8 @@ TEST(test_key_files)
 	CHECK(strncmp(rec.data, "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A", 50) == 0);
 	/* 2048-bit RSA does not fit one string: split at 255 bytes. */
 	CHECK_INT(dkim_zone_line("s1", "example.org", rec.data, &zone), 0);
-	CHECK(strncmp(zone.data, "s1._domainkey.example.org. IN TXT ( \"v=DKIM1; k=rsa; p=", 55) == 0);
+	CHECK(strncmp(zone.data, "s1._domainkey.example.org. IN TXT ( \"v=DKIM1; k=rsa; p=", 55) ==
+	      0);
 	CHECK(strstr(zone.data, "\" \"") != NULL);
 	for (const char *q = strchr(zone.data, '"'); q; q = strchr(q + 1, '"')) {
 		const char *e = strchr(q + 1, '"');
