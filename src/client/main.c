@@ -14,6 +14,7 @@
 #include "queue_cli.h"
 #include "send.h"
 #include "sendmail.h"
+#include "base/nocore.h"
 #include "base/version.h"
 
 int main(int argc, char **argv)
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 	int r;
 
 	err_clear(&err);
+	/* The password and SASL keys: never in a core file. */
+	no_core_dumps();
 	/* A server that closes early must give an error, not kill us
 	 * (OpenSSL writes with write(2), not send(MSG_NOSIGNAL)). */
 	signal(SIGPIPE, SIG_IGN);

@@ -32,6 +32,7 @@
 #include "relay.h"
 #include "server.h"
 #include "peer.h"
+#include "base/nocore.h"
 #include "base/timeout.h"
 #include "base/version.h"
 
@@ -196,6 +197,8 @@ static int main_drop(struct srv *srv, struct cl_err *err)
 		               strerror(errno));
 	if (setuid(0) == 0)
 		return err_set(err, CL_ESOFTWARE, "could regain root after dropping privileges");
+	/* The change of user made the process dumpable again. */
+	no_core_dumps();
 	return 0;
 }
 
@@ -232,6 +235,8 @@ int main(int argc, char **argv)
 	struct srv srv;
 	struct cl_err err;
 
+	/* Passwords, SASL keys, DKIM keys: never in a core file. */
+	no_core_dumps();
 	base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	if (strcmp(base, "clsmtpd-passwd") == 0)
 		return passwd_main(argc, argv);

@@ -75,6 +75,12 @@ smarthost_password_file $SECRET
 smarthost_ca $FIXTURE_CA
 $SIGN"
 srv_start || { not_ok "clsmtpd starts with two DKIM keys"; done_testing; }
+# Its keys and passwords are never in a core file: no core limit, in the
+# daemon and in its agents (after the change of user).
+for p in "$SRV_PID" $(pgrep -P "$SRV_PID"); do
+	check "clsmtpd process $p: core files off (RLIMIT_CORE 0)" \
+		grep -Eq '^Max core file size +0 +0 ' "/proc/$p/limits"
+done
 M=$(unique_mark)
 RCPT=someone@$POSTFIX_DOMAIN
 MSGS=$T_DIR/msgs
