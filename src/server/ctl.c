@@ -482,24 +482,28 @@ out:
 	return rc;
 }
 
-/* "--name=value" or "--name value" at argv[*i]: the value, or NULL. */
-static const char *ctl_long_opt(int argc, char **argv, int *i, const char *name)
+/* "--name=value" or "--name value" at argv[*i]: 1 with *value set, else 0. */
+static int ctl_long_opt(int argc, char **argv, int *i, const char *name, const char **value)
 {
 	size_t n = strlen(name);
 
 	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] == '\0' && *i + 1 < argc)
-		return argv[++*i];
-	return NULL;
+		return 0;
+	if (argv[*i][n] == '=') {
+		*value = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] == '\0' && *i + 1 < argc) {
+		*value = argv[++*i];
+		return 1;
+	}
+	return 0;
 }
 
 int ctl_main(int argc, char **argv)
 {
 	const char *cfile = CONF_DEFAULT_FILE, *verb = NULL, *addr = NULL, *secs = "0";
-	const char *format = NULL, *output = NULL, *v;
+	const char *format = NULL, *output = NULL, *v = NULL;
 	struct buf req = BUF_INIT(CTL_LINE_MAX), in = BUF_INIT((size_t)64 << 20);
 	struct conf *conf;
 	struct cl_err err;
@@ -514,9 +518,9 @@ int ctl_main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-f") == 0 && i + 1 < argc) {
 			cfile = argv[++i];
-		} else if ((v = ctl_long_opt(argc, argv, &i, "--format")) != NULL) {
+		} else if (ctl_long_opt(argc, argv, &i, "--format", &v)) {
 			format = v;
-		} else if ((v = ctl_long_opt(argc, argv, &i, "--output")) != NULL) {
+		} else if (ctl_long_opt(argc, argv, &i, "--output", &v)) {
 			output = v;
 		} else if (verb == NULL && argv[i][0] == '-' && argv[i][1] != 'f' &&
 		           argv[i][1] != '-') {

@@ -288,7 +288,10 @@ int dkim_cli_main(int argc, char **argv)
 			rest[nrest++] = argv[i];
 		}
 	}
-	if (strcmp(verb, "keygen") == 0)
+	/* "-f -dkim-sign": the command was the configuration's name. */
+	if (verb == NULL)
+		rc = dkim_usage();
+	else if (strcmp(verb, "keygen") == 0)
 		rc = dkim_keygen(cfile, given, rest, nrest);
 	else if (nrest > 0)
 		rc = dkim_usage();
