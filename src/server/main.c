@@ -228,6 +228,20 @@ static void main_free_config(struct srv *s)
 	s->conf = NULL;
 }
 
+/* A start that cannot go on: the error, what was made so far freed (so
+ * that a sanitizer build sees no leak), the exit status. */
+static int main_start_failed(struct srv *s, const struct cl_err *err, int status)
+{
+	fprintf(stderr, "clsmtpd: %s\n", err->msg);
+	evloop_close_listeners();
+	sasl_server_free(s->sasl);
+	s->sasl = NULL;
+	spool_close(s->spool);
+	s->spool = NULL;
+	main_free_config(s);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cfile = CONF_DEFAULT_FILE, *pidfile = NULL, *base;
@@ -332,23 +346,19 @@ int main(int argc, char **argv)
 	log_init("clsmtpd", to_stderr || srv.conf->log_stderr);
 	/* Lookups go through the defence's per-account limit (peer.c). */
 	if (sasl_server_new(&srv.sasl, srv.conf->hostname, peer_sasl_lookup, &srv, &err) < 0 ||
-	    spool_open(&srv.spool, srv.conf->spool, &err) < 0 || evloop_listen(&srv, &err) < 0) {
-		fprintf(stderr, "clsmtpd: %s\n", err.msg);
-		return err.cls == CL_ECONFIG ? 78 : 71;
-	}
+	    spool_open(&srv.spool, srv.conf->spool, &err) < 0 || evloop_listen(&srv, &err) < 0)
+		return main_start_failed(&srv, &err, err.cls == CL_ECONFIG ? 78 : 71);
 	/* The ban list and the control socket, as root (docs/defence.md). */
-	if (defence_srv_init(srv.conf, &err) < 0) {
-		fprintf(stderr, "clsmtpd: %s\n", err.msg);
-		return 71;
-	}
+	if (defence_srv_init(srv.conf, &err) < 0)
+		return main_start_failed(&srv, &err, 71);
 	/* Without it -ban and -stats would fail later, silently: refuse to start. */
 	if (ctl_listen(srv.conf->ctl_socket, &err) < 0) {
-		fprintf(stderr, "clsmtpd: %s\n", err.msg);
-		return err.cls == CL_ECONFIG ? 78 : 73;
+		defence_srv_shutdown(timeout_now_ms());
+		return main_start_failed(&srv, &err, err.cls == CL_ECONFIG ? 78 : 73);
 	}
 	if (metrics_init(&err) < 0) {
-		fprintf(stderr, "clsmtpd: %s\n", err.msg);
-		return 71;
+		defence_srv_shutdown(timeout_now_ms());
+		return main_start_failed(&srv, &err, 71);
 	}
 	if (!foreground) {
 		pid_t pid = fork();

@@ -168,6 +168,9 @@ def replies():
             d = s.recv(65536)
         except socket.timeout:
             return out
+        except ConnectionError:
+            # closed with unread data (our next command) in its buffer: RST
+            d = b""
         if not d:
             out.append("(closed)")
             return out
