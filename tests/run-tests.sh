@@ -39,10 +39,12 @@ trap cleanup EXIT
 # count its TAP lines; a program that exits non-zero without a "not ok"
 # line counts as one failure of its own.
 run_one() {
-	local name=$1 out rc ok=0 bad=0 line
+	local name=$1 out rc ok=0 bad=0 line t0=$SECONDS
 	shift
 	out=$(timeout -k 5 300 "$@" 2>&1)
 	rc=$?
+	# Seconds per test, slowest first at the end (what CI's time is made of).
+	echo "$((SECONDS - t0)) $name" >>"$work/times"
 	while IFS= read -r line; do
 		case $line in
 		"ok "*) ok=$((ok + 1)); echo "  $name: $line" ;;
@@ -90,6 +92,10 @@ elif [ -x tests/fixtures/start.sh ]; then
 	fi
 fi
 
+if [ -s "$work/times" ] && [ -z "$ONLY" ]; then
+	echo "== slowest tests (seconds)"
+	sort -rn "$work/times" | head -n 8 | sed 's/^/  /'
+fi
 if [ ${#failed_names[@]} -gt 0 ]; then
 	echo "== failures"
 	printf '  %s\n' "${failed_names[@]}"
