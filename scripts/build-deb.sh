@@ -7,6 +7,24 @@
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
+# What building needs (debian/control's Build-Depends and the tools): a
+# fresh machine gets it from Debian when we are root, else is told what.
+need="build-essential debhelper dpkg-dev pkgconf libssl-dev libgsasl-dev libidn2-dev libpsl-dev"
+missing=""
+for p in $need; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "build-deb: missing:$missing (as root: apt-get install$missing)" >&2
+		exit 69
+	fi
+	echo "build-deb: installing:$missing" >&2
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+scripts/version-check.sh >/dev/null
 out=${DEB_OUT:-build/deb}
 case $out in /*) ;; *) out=$top/$out ;; esac
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
