@@ -78,14 +78,18 @@ static int smtp_prefix_read(void *arg, struct buf *out, size_t max, struct cl_er
 	struct smtp_prefix_source *ps = arg;
 	size_t n = ps->len - ps->off;
 
-	if (n == 0)
-		return ps->inner.read(ps->inner.arg, out, max, err);
 	if (n > max)
 		n = max;
-	if (buf_add(out, ps->pre + ps->off, n) < 0)
+	if (n > 0 && buf_add(out, ps->pre + ps->off, n) < 0)
 		return err_set(err, CL_ESOFTWARE, "out of memory");
 	ps->off += n;
-	return 1;
+	if (ps->off < ps->len)
+		return 1;
+	/* The rest of the read from the inner source: a message that fits
+	 * one chunk stays one chunk (BDAT LAST in the first flight). */
+	if (max == n)
+		return ps->inner.size != 0 ? 1 : 0;
+	return ps->inner.read(ps->inner.arg, out, max - n, err);
 }
 
 void smtp_body_prefixed(struct smtp_body_source *src, struct smtp_prefix_source *ps,
